@@ -1,0 +1,1 @@
+"""Plain functions that turn energies, profiles and densities into physical quantities."""

@@ -1,0 +1,265 @@
+"""The ``anodescreen`` command: run, status, query, show, build."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import sys
+import warnings
+from functools import wraps
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from anodescreen.errors import AnodescreenError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="High-throughput screening of alkali-metal anode hosts.")
+out = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbConfig = typer.Option(None, "--db-config", help="store config file (db_config/*.yaml); default: embedded ./anodescreen.db")
+
+
+def _one_line_errors(func):
+    """Bad input and unusable stores end the command with one line and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AnodescreenError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # never show a traceback unless asked to
+            if os.environ.get("ANODESCREEN_DEBUG"):
+                raise
+            msg = str(exc).splitlines()[0] if str(exc) else ""
+            err.print(f"[red]internal error:[/red] {type(exc).__name__}: {msg} "
+                      "(set ANODESCREEN_DEBUG=1 for details)", highlight=False)
+            raise typer.Exit(3) from None
+
+    return wrapper
+
+
+def _quiet_libraries() -> None:
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def _open(db_config: Optional[Path], spec_store: str | None = None):
+    from anodescreen.db.stores import open_stores
+
+    return open_stores(db_config if db_config is not None else spec_store)
+
+
+@app.command()
+@_one_line_errors
+def run(
+    spec: Path = typer.Argument(..., help="campaign YAML file"),
+    db_config: Optional[Path] = DbConfig,
+    retry_failed: bool = typer.Option(False, help="recompute calculations stored as failed"),
+) -> None:
+    """Build, compute and store a campaign; re-running computes only what is missing."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from anodescreen.launchers.local import run_plan
+    from anodescreen.workflows.plan import plan_campaign
+    from anodescreen.workflows.spec import load_spec
+
+    _quiet_libraries()
+    campaign = load_spec(spec)
+    plan = plan_campaign(campaign)
+    stores = _open(db_config, campaign.store)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(campaign.name, total=None)
+
+        def step(label: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=f"{campaign.name}: {label}")
+
+        report = run_plan(plan, stores, retry_failed=retry_failed, on_progress=step)
+        progress.update(task, description=campaign.name)
+    h = report.harvest
+    out.print(f"{campaign.name}: {report.planned} calculations ({report.reused} reused, "
+              f"{report.computed} computed, {len(report.failed)} failed); rows: {h.new} new, "
+              f"{h.updated} updated, {h.unchanged} unchanged", highlight=False)
+    for label, reason in report.failed:
+        out.print(f"  failed {label}: {reason}", highlight=False)
+    stores.close()
+
+
+@app.command()
+@_one_line_errors
+def status(db_config: Optional[Path] = DbConfig) -> None:
+    """Calculations by state (with failure reasons) and stored rows by kind."""
+    stores = _open(db_config)
+    by_state: dict[str, int] = {}
+    failures = []
+    for doc in stores.jobstore.query({}, properties=["output.state", "output.label", "output.reason", "name"]):
+        output = doc.get("output") or {}
+        state = output.get("state", "unknown")
+        by_state[state] = by_state.get(state, 0) + 1
+        if state == "failed":
+            failures.append((output.get("label", doc.get("name")), output.get("reason")))
+    table = Table(title="calculations")
+    table.add_column("state")
+    table.add_column("count", justify="right")
+    for state in sorted(by_state):
+        table.add_row(state, str(by_state[state]))
+    out.print(table)
+    for label, reason in sorted(failures, key=lambda f: str(f[0])):
+        out.print(f"failed {label}: {reason}", highlight=False)
+    kinds: dict[str, int] = {}
+    for doc in stores.results.query({}, properties=["kind"]):
+        kinds[doc["kind"]] = kinds.get(doc["kind"], 0) + 1
+    campaigns = sorted(d["name"] for d in stores.campaigns.query({}, properties=["name"]))
+    out.print(f"rows: {', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or 'none'}; "
+              f"campaigns: {', '.join(campaigns) or 'none'}", highlight=False)
+    stores.close()
+
+
+@app.command()
+@_one_line_errors
+def query(
+    family: Optional[str] = typer.Option(None, help="sac, graphene, bilayer, ..."),
+    host: Optional[str] = typer.Option(None, help="host label, e.g. 'Fe-N4@G(5x5)'"),
+    metal: Optional[str] = typer.Option(None, help="single-atom metal of SAC hosts"),
+    adsorbate: Optional[str] = typer.Option(None, help="alkali element"),
+    site: Optional[str] = typer.Option(None),
+    kind: Optional[str] = typer.Option(None, help="binding_energy, intercalation_energy"),
+    reference: Optional[str] = typer.Option(None, help="bulk or atom"),
+    engine: Optional[str] = typer.Option(None, help="mlip, cp2k or vasp"),
+    campaign: Optional[str] = typer.Option(None),
+    min_value: Optional[float] = typer.Option(None, "--min", help="lowest value (eV)"),
+    max_value: Optional[float] = typer.Option(None, "--max", help="highest value (eV)"),
+    best: bool = typer.Option(False, help="only the best site per host × adsorbate"),
+    limit: Optional[int] = typer.Option(None, min=1),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    as_csv: bool = typer.Option(False, "--csv", help="print CSV"),
+    db_config: Optional[Path] = DbConfig,
+) -> None:
+    """Stored results, most favourable first."""
+    from anodescreen.db.queries import query_rows
+
+    filters = {"family": family, "host": host, "metal": metal, "adsorbate": adsorbate, "site": site,
+               "kind": kind, "reference": reference, "engine": engine, "campaign": campaign}
+    stores = _open(db_config)
+    rows = query_rows(stores.results, filters, (min_value, max_value), best=best, limit=limit)
+    stores.close()
+    if as_json:
+        print(json.dumps(rows, indent=1))
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["value"])
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        _table(rows)
+
+
+def _table(rows: list[dict]) -> None:
+    if not rows:
+        out.print("no rows match")
+        return
+    table = Table(caption="eV; negative = favourable; ranked within each kind × reference. "
+                          "MLIP values rank candidates; they are not DFT.")
+    for name in ("kind", "ref", "rank", "host", "adsorbate", "site", "final_site", "value", "method", "id"):
+        table.add_column(name, justify="right" if name in ("rank", "value") else "left", no_wrap=True)
+    group, rank = None, 0
+    for r in rows:
+        rank = rank + 1 if (r["kind"], r["reference"]) == group else 1
+        if rank == 1 and group is not None:
+            table.add_section()
+        group = (r["kind"], r["reference"])
+        table.add_row(r["kind"], r["reference"], str(rank), r["host"], r["adsorbate"], r["site"] or "",
+                      r["final_site"] or "", f"{r['value']:.3f}",
+                      f"{r['method']}{'' if r['is_dft'] else ' (MLIP)'}", r["row_id"][:10])
+    out.print(table)
+
+
+@app.command()
+@_one_line_errors
+def show(row_id: str = typer.Argument(..., help="row id or a unique prefix of it"),
+         db_config: Optional[Path] = DbConfig) -> None:
+    """Everything stored for one row, as JSON."""
+    from anodescreen.db.queries import get_row
+
+    stores = _open(db_config)
+    doc = get_row(stores.results, row_id)
+    stores.close()
+    print(json.dumps(doc, indent=1, default=str))
+
+
+@app.command()
+@_one_line_errors
+def build(
+    family: str = typer.Argument(..., help="sac, graphene, bilayer or reference"),
+    output: Path = typer.Option(..., "-o", "--output", help="folder to write into"),
+    metal: str = typer.Option("Fe", help="SAC metal, or the element of a reference"),
+    motif: str = typer.Option("N4", help="SAC pocket"),
+    size: Optional[str] = typer.Option(None, help="supercell, e.g. 5x5 or r3xr3"),
+    stacking: str = typer.Option("AB", help="bilayer stacking"),
+    defect: str = typer.Option("pristine", help="graphene defect"),
+    adsorbate: Optional[str] = typer.Option(None, help="also write host + this alkali on every site"),
+    site_radius: float = typer.Option(3.0, help="SAC sites within this distance of the metal (Å)"),
+) -> None:
+    """Write structures (POSCAR, CIF, extxyz) and a summary table, without computing."""
+    from ase.io import write as ase_write
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from anodescreen.structures import bulk_metal, isolated_atom
+    from anodescreen.structures._geometry import min_distance
+    from anodescreen.workflows.plan import _complexes, expand_hosts
+    from anodescreen.workflows.spec import CampaignSpec, validation_message
+
+    from pydantic import ValidationError
+
+    structures = []
+    if family == "reference":
+        structures = [bulk_metal(metal), isolated_atom(metal)]
+    else:
+        host_spec = {"sac": {"metals": [metal], "motifs": [motif], "site_radius": site_radius},
+                     "graphene": {"defects": [defect]}, "bilayer": {"stackings": [stacking]}}
+        if family not in host_spec:
+            raise AnodescreenError(f"unknown family {family!r} (use sac, graphene, bilayer, reference)", "family")
+        entry = {"family": family, **host_spec[family], **({"size": size} if size else {})}
+        try:
+            spec = CampaignSpec.model_validate(
+                {"name": "build", "hosts": [entry], "adsorbates": [{"element": adsorbate or "Li"}]})
+        except ValidationError as exc:
+            raise AnodescreenError(validation_message(exc)) from None
+        element = spec.adsorbates[0].element
+        for host in expand_hosts(spec, element):
+            structures.append(host.reference)
+            if adsorbate:
+                structures += [s for _, s in _complexes(host, element)]
+    output.mkdir(parents=True, exist_ok=True)
+    table = Table(title=str(output))
+    for name in ("label", "formula", "atoms", "strain", "min distance (Å)", "file"):
+        table.add_column(name)
+    for s in structures:
+        stem = re.sub(r"[^A-Za-z0-9.+-]+", "_", s.properties["label"]).strip("_")
+        s.to(filename=str(output / f"{stem}.vasp"), fmt="poscar")
+        s.to(filename=str(output / f"{stem}.cif"))
+        atoms = AseAtomsAdaptor.get_atoms(s)
+        atoms.info["label"] = s.properties["label"]
+        ase_write(output / f"{stem}.extxyz", atoms, format="extxyz")
+        table.add_row(s.properties["label"], s.composition.formula.replace(" ", ""), str(len(s)),
+                      "0 (commensurate)", f"{min_distance(s):.3f}", f"{stem}.vasp/.cif/.extxyz")
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

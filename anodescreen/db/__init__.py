@@ -1,0 +1,1 @@
+"""Results schema, stores (embedded, MongoDB, mongomock) and queries."""

@@ -1,0 +1,96 @@
+"""Query the results: whitelisted filters in, sorted rows or a DataFrame out.
+
+Filters are field names from :data:`~anodescreen.db.schema.QUERY_FIELDS` with plain
+string values; the Mongo filter is built here, so user input is never an operator.
+"""
+
+from __future__ import annotations
+
+from maggma.core import Store
+
+from anodescreen.db.schema import QUERY_FIELDS
+from anodescreen.errors import AnodescreenError
+
+#: Flat columns of the table view: name → stored path.
+COLUMNS = {
+    "host": "host.label",
+    "family": "host.family",
+    "adsorbate": "adsorbate.element",
+    "site": "site",
+    "final_site": "final_site",
+    "kind": "kind",
+    "reference": "reference",
+    "value": "value",
+    "unit": "unit",
+    "method": "level_of_theory.method",
+    "engine": "level_of_theory.engine",
+    "is_dft": "is_dft",
+    "row_id": "row_id",
+}
+
+
+def build_filter(filters: dict[str, object], value_range: tuple[float | None, float | None] = (None, None)) -> dict:
+    """Mongo filter from whitelisted ``field: value`` pairs and an optional value range."""
+    query: dict = {}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name not in QUERY_FIELDS:
+            raise AnodescreenError(f"cannot filter on {name!r} (use {', '.join(QUERY_FIELDS)})", "filter")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise AnodescreenError(f"value of {name!r} must be a plain string or number", "filter")
+        if isinstance(value, str) and value.startswith("$"):
+            raise AnodescreenError(f"value of {name!r} may not start with '$'", "filter")
+        query[QUERY_FIELDS[name]] = value
+    low, high = value_range
+    if low is not None or high is not None:
+        query["value"] = {k: float(v) for k, v in (("$gte", low), ("$lte", high)) if v is not None}
+    return query
+
+
+def _get(doc: dict, path: str):
+    for part in path.split("."):
+        doc = doc.get(part) if isinstance(doc, dict) else None
+    return doc
+
+
+def query_rows(
+    results: Store,
+    filters: dict[str, object] | None = None,
+    value_range: tuple[float | None, float | None] = (None, None),
+    best: bool = False,
+    limit: int | None = None,
+) -> list[dict]:
+    """Rows as flat dicts grouped by kind and reference, most favourable first.
+
+    ``best`` keeps the lowest-value site per host × adsorbate × kind × reference × level
+    of theory. Ties are broken by host, site and row id so the order is stable.
+    """
+    docs = list(results.query(build_filter(filters or {}, value_range)))
+    rows = [{name: _get(d, path) for name, path in COLUMNS.items()} | {"lot_key": d["lot_key"]} for d in docs]
+    rows.sort(key=lambda r: (r["kind"], r["reference"], r["value"], r["host"], r["site"] or "", r["row_id"]))
+    if best:
+        seen, kept = set(), []
+        for r in rows:
+            group = (r["host"], r["adsorbate"], r["kind"], r["reference"], r["lot_key"])
+            if group not in seen:
+                seen.add(group)
+                kept.append(r)
+        rows = kept
+    for r in rows:
+        r.pop("lot_key")
+    return rows[:limit] if limit else rows
+
+
+def get_row(results: Store, row_id: str) -> dict:
+    """The full stored row whose id starts with ``row_id``."""
+    if not row_id or not all(c in "0123456789abcdef" for c in row_id):
+        raise AnodescreenError(f"{row_id!r} is not a row id (hex digits)", "id")
+    matches = [d for d in results.query({}, properties=["row_id"]) if d["row_id"].startswith(row_id)]
+    if not matches:
+        raise AnodescreenError(f"no row with id {row_id!r}", "id")
+    if len(matches) > 1:
+        raise AnodescreenError(f"id {row_id!r} matches {len(matches)} rows; give more digits", "id")
+    doc = results.query_one({"row_id": matches[0]["row_id"]})
+    doc.pop("_id", None)
+    return doc

@@ -1,0 +1,142 @@
+"""The results schema shared by every workflow: one row per computed quantity.
+
+A row carries its value, the definition it follows, the reference states it used, the
+level of theory, the final structure and the calculations (with job ids) it came from.
+Its ``row_id`` is a hash of what the number *is* (kind, host, adsorbate, site, reference,
+level of theory), so recomputing or re-importing the same quantity can never add a row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from anodescreen.engines.base import LevelOfTheory
+
+Family = Literal["sac", "bilayer", "graphene", "slab", "heterostructure", "reference"]
+Kind = Literal["binding_energy", "intercalation_energy"]
+ReferenceName = Literal["bulk", "atom"]
+
+
+def now() -> datetime:
+    """Timezone-aware UTC timestamp."""
+    return datetime.now(timezone.utc)
+
+
+def stable_hash(payload: object, length: int = 16) -> str:
+    """Hex digest of the canonical JSON of ``payload``."""
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class HostInfo(BaseModel):
+    """Which host a quantity belongs to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    family: Family
+    label: str = Field(description="e.g. Fe-N4@G(5x5), BLG-AB(r3xr3)")
+    stacking: str | None = None
+    phase: str | None = None
+    metal: str | None = Field(None, description="single-atom metal of a SAC host")
+    motif: str | None = None
+    supercell: str | None = None
+
+
+class AdsorbateInfo(BaseModel):
+    """The alkali species and how many atoms of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    element: str
+    count: int = 1
+
+
+class ReferenceState(BaseModel):
+    """A chemical potential used in an energy difference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ReferenceName
+    label: str = Field(description="structure key, e.g. Li-bcc, Li-atom")
+    element: str
+    energy_per_atom: float
+    calc_key: str
+
+
+class CalcDoc(BaseModel):
+    """The stored record of one calculation, successful or failed."""
+
+    calc_key: str
+    label: str
+    task: str
+    state: Literal["successful", "failed"]
+    reason: str | None = None
+    energy: float | None = None
+    n_sites: int
+    formula: str
+    converged: bool = False
+    n_steps: int = 0
+    max_force: float | None = None
+    structure: dict | None = Field(None, description="final structure (pymatgen dict)")
+    input_structure: dict
+    level_of_theory: LevelOfTheory
+    lot_key: str
+    relax_settings: dict = Field(default_factory=dict)
+    energies: list[float] = Field(default_factory=list)
+    elapsed_s: float | None = None
+    completed_at: datetime = Field(default_factory=now)
+
+
+class ResultRow(BaseModel):
+    """One computed quantity with everything needed to interpret and rebuild it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    row_id: str
+    kind: Kind
+    value: float
+    unit: str = "eV"
+    definition: str
+    host: HostInfo
+    adsorbate: AdsorbateInfo
+    site: str | None = Field(None, description="initial site label")
+    final_site: str | None = Field(None, description="site the adsorbate relaxed to")
+    reference: ReferenceName
+    reference_states: list[ReferenceState]
+    level_of_theory: LevelOfTheory
+    lot_key: str
+    is_dft: bool
+    structure_label: str
+    structure: dict = Field(description="final structure of the complex (pymatgen dict)")
+    calc_keys: dict[str, str] = Field(description="role → calc_key of each input calculation")
+    job_ids: dict[str, str] = Field(description="role → jobflow job uuid")
+    campaigns: list[str] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+
+    @staticmethod
+    def make_id(kind: str, host_label: str, element: str, count: int, site: str | None,
+                reference: str, lot_key: str) -> str:
+        """Identity of a quantity: equal inputs give the same id on every machine."""
+        return stable_hash([kind, host_label, element, count, site, reference, lot_key])
+
+
+#: Fields a user may filter on, mapped to their stored paths.
+QUERY_FIELDS = {
+    "family": "host.family",
+    "host": "host.label",
+    "metal": "host.metal",
+    "stacking": "host.stacking",
+    "adsorbate": "adsorbate.element",
+    "site": "site",
+    "kind": "kind",
+    "reference": "reference",
+    "engine": "level_of_theory.engine",
+    "lot_key": "lot_key",
+    "campaign": "campaigns",
+}

@@ -1,0 +1,1 @@
+"""Execution targets, one module each; none is imported by the core."""

@@ -1,0 +1,105 @@
+"""Graphene sheets and bilayers: pristine, AA/AB stacked, with vacancies and N dopants.
+
+Defective and doped sheets are in :mod:`anodescreen.structures.defects`.
+
+Geometry: hexagonal primitive cell a = √3·1.42 Å = 2.4595 Å, γ = 120°, carbon at
+fractional (1/3, 2/3) and (2/3, 1/3) so that the hexagon centre (the *hollow*) sits at
+the cell origin. AA stacking puts the upper sheet directly above the lower one; AB
+(Bernal) shifts it by (1/3, -1/3), so half its atoms lie above atoms and half above
+hollows of the lower sheet. Supercells are named ``"nxm"`` (diagonal) or ``"r3xr3"``
+(√3×√3 R30°, 6 C per sheet, the cell of C6MC6 intercalation).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from pymatgen.core import Structure
+
+from anodescreen.errors import AnodescreenError
+from anodescreen.structures._geometry import slab_structure
+from anodescreen.structures.data import GRAPHENE_CC, GRAPHITE_SPACING
+
+A_GRAPHENE = GRAPHENE_CC * np.sqrt(3.0)
+PRIMITIVE = A_GRAPHENE * np.array([[1.0, 0.0, 0.0], [-0.5, np.sqrt(3.0) / 2, 0.0]])
+_BASIS = np.array([[1 / 3, 2 / 3], [2 / 3, 1 / 3]])
+_STACKING_SHIFT = {"AA": np.array([0.0, 0.0]), "AB": np.array([1 / 3, -1 / 3])}
+_SPECIAL = {"r3xr3": ((2, 1), (-1, 1))}
+
+
+def supercell_matrix(size: str | int | tuple[int, int]) -> np.ndarray:
+    """2×2 integer matrix of a named supercell (``"5x5"``, ``"3x4"``, ``"r3xr3"``, 5)."""
+    if isinstance(size, int):
+        size = (size, size)
+    if isinstance(size, (tuple, list)) and len(size) == 2:
+        size = f"{size[0]}x{size[1]}"
+    key = str(size).lower()
+    if key in _SPECIAL:
+        return np.array(_SPECIAL[key])
+    match = re.fullmatch(r"(\d+)x(\d+)", key)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise AnodescreenError(f"unknown supercell {size!r} (use 'nxm' or 'r3xr3')", "supercell")
+    return np.diag([int(match[1]), int(match[2])])
+
+
+def supercell_name(size: str | int | tuple[int, int]) -> str:
+    """Canonical name of a supercell, used in labels."""
+    m = supercell_matrix(size)
+    for name, special in _SPECIAL.items():
+        if np.array_equal(m, special):
+            return name
+    return f"{m[0, 0]}x{m[1, 1]}"
+
+
+def honeycomb_positions(size: str | int | tuple[int, int], shift=(0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+    """In-plane supercell vectors (2×3) and Cartesian positions of one graphene sheet."""
+    m = supercell_matrix(size)
+    vectors = m @ PRIMITIVE[:, :2]
+    vectors = np.hstack([vectors, np.zeros((2, 1))])
+    inv = np.linalg.inv(m.T.astype(float))
+    n = int(round(abs(np.linalg.det(m))))
+    span = int(np.abs(m).sum()) + 1
+    frac_points = []
+    for i in range(-span, span + 1):
+        for j in range(-span, span + 1):
+            for b in _BASIS:
+                p = np.array([i, j]) + b + np.asarray(shift)
+                f = inv @ p  # fractional coordinates in the supercell
+                f = np.round(f, 10)
+                if np.all(f >= 0) and np.all(f < 1):
+                    frac_points.append(f)
+    if len(frac_points) != 2 * n:
+        raise AssertionError(f"honeycomb tiling found {len(frac_points)} atoms, expected {2 * n}")
+    cart = np.array(frac_points) @ vectors[:, :2]
+    return vectors, np.hstack([cart, np.zeros((len(cart), 1))])
+
+
+def graphene(size: str | int | tuple[int, int] = "1x1", vacuum: float = 15.0) -> Structure:
+    """A flat graphene sheet (C–C 1.42 Å) centred in ``vacuum`` Å of vacuum; label ``G(nxm)``."""
+    vectors, cart = honeycomb_positions(size)
+    label = f"G({supercell_name(size)})"
+    return slab_structure(vectors, ["C"] * len(cart), cart, vacuum, label=label)
+
+
+def bilayer_graphene(
+    size: str | int | tuple[int, int] = "1x1",
+    stacking: str = "AB",
+    spacing: float = GRAPHITE_SPACING,
+    vacuum: float = 15.0,
+) -> Structure:
+    """Two graphene sheets ``spacing`` Å apart in AA or AB registry; label ``BLG-AB(nxm)``."""
+    vectors, lower = honeycomb_positions(size)
+    _, upper = honeycomb_positions(size, shift=stacking_shift(stacking))
+    upper[:, 2] += spacing
+    cart = np.vstack([lower, upper])
+    label = f"BLG-{str(stacking).upper()}({supercell_name(size)})"
+    return slab_structure(vectors, ["C"] * len(cart), cart, vacuum, label=label)
+
+
+def stacking_shift(stacking: str) -> np.ndarray:
+    """In-plane shift (primitive fractional) of the upper sheet for a stacking name."""
+    key = str(stacking).upper()
+    if key not in _STACKING_SHIFT:
+        raise AnodescreenError(f"unknown stacking {stacking!r} (use AA or AB)", "stacking")
+    return _STACKING_SHIFT[key]

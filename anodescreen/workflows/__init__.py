@@ -1,0 +1,1 @@
+"""jobflow Makers, campaign specs and plans, and the harvest of result rows."""

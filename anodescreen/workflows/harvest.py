@@ -1,0 +1,109 @@
+"""Derive result rows from stored calculations and write them, idempotently.
+
+Harvesting is pure bookkeeping over the JobStore: it can run after a local campaign,
+after a cluster finishes, or again at any time, and always gives the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymatgen.core import Structure
+
+from anodescreen.analysis.energies import DEFINITIONS, binding_energy, intercalation_energy
+from anodescreen.db.schema import CalcDoc, ReferenceState, ResultRow, now
+from anodescreen.db.stores import Stores
+from anodescreen.structures.sites import site_of
+from anodescreen.workflows.plan import Plan, Quantity
+
+
+def stored_calcs(stores: Stores, keys: list[str]) -> dict[str, tuple[CalcDoc, str]]:
+    """Latest stored record (and job uuid) of each calc_key; successful ones win."""
+    found: dict[str, tuple[CalcDoc, str]] = {}
+    cursor = stores.jobstore.query({"output.calc_key": {"$in": list(keys)}}, properties=["output", "uuid"])
+    for doc in cursor:
+        out = {k: v for k, v in doc["output"].items() if not k.startswith("@")}
+        out.pop("energies", None)  # lives in the data store; not needed here
+        calc = CalcDoc.model_validate(out)
+        previous = found.get(calc.calc_key)
+        better = previous is None or (previous[0].state != "successful" and calc.state == "successful")
+        if better or (previous[0].state == calc.state and calc.completed_at > previous[0].completed_at):
+            found[calc.calc_key] = (calc, doc["uuid"])
+    return found
+
+
+@dataclass
+class HarvestReport:
+    """What a harvest did."""
+
+    new: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    waiting: int = 0  # quantities whose inputs are not all computed yet
+    failed: int = 0  # quantities with a failed input
+
+
+def harvest(plan: Plan, stores: Stores) -> HarvestReport:
+    """Compute every quantity of ``plan`` whose calculations succeeded and store it."""
+    keys = {k for q in plan.quantities for k in (q.complex_key, q.host_key, *q.reference_keys.values())}
+    calcs = stored_calcs(stores, sorted(keys))
+    report = HarvestReport()
+    rows: list[ResultRow] = []
+    for quantity in plan.quantities:
+        inputs = [quantity.complex_key, quantity.host_key, *quantity.reference_keys.values()]
+        if any(k not in calcs for k in inputs):
+            report.waiting += 1
+            continue
+        if any(calcs[k][0].state != "successful" for k in inputs):
+            report.failed += 1
+            continue
+        rows += _rows(quantity, calcs, plan.spec.name)
+    ids = [r.row_id for r in rows]
+    existing = {d["row_id"]: d for d in stores.results.query({"row_id": {"$in": ids}})}
+    to_write = []
+    for row in rows:
+        old = existing.get(row.row_id)
+        if old is None:
+            report.new += 1
+        elif old["value"] == row.value and plan.spec.name in old.get("campaigns", []):
+            report.unchanged += 1
+            continue
+        else:
+            report.updated += 1
+            row.created_at = old["created_at"]
+            row.campaigns = sorted({*old.get("campaigns", []), *row.campaigns})
+        to_write.append(row.model_dump(mode="json"))
+    if to_write:
+        stores.results.update(to_write, key="row_id")
+    return report
+
+
+def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
+    complex_doc, complex_job = calcs[q.complex_key]
+    host_doc, host_job = calcs[q.host_key]
+    final = Structure.from_dict(complex_doc.structure)
+    index = max(i for i, s in enumerate(final) if s.species_string == q.adsorbate.element)
+    final_site = site_of(final, index, q.region)
+    lot = complex_doc.level_of_theory
+    rows = []
+    for name, key in q.reference_keys.items():
+        ref_doc, ref_job = calcs[key]
+        mu = ref_doc.energy / ref_doc.n_sites
+        if q.kind == "binding_energy":
+            value = binding_energy(complex_doc.energy, host_doc.energy, mu)
+        else:
+            value = intercalation_energy(complex_doc.energy, host_doc.energy, q.adsorbate.count, mu)
+        rows.append(ResultRow(
+            row_id=ResultRow.make_id(q.kind, q.host.label, q.adsorbate.element, q.adsorbate.count,
+                                     q.site, name, lot.key),
+            kind=q.kind, value=round(value, 6), definition=DEFINITIONS[q.kind], host=q.host,
+            adsorbate=q.adsorbate, site=q.site, final_site=final_site, reference=name,
+            reference_states=[ReferenceState(name=name, label=ref_doc.label, element=q.adsorbate.element,
+                                             energy_per_atom=mu, calc_key=key)],
+            level_of_theory=lot, lot_key=lot.key, is_dft=lot.is_dft,
+            structure_label=q.complex_label, structure=complex_doc.structure,
+            calc_keys={"complex": q.complex_key, "host": q.host_key, "reference": key},
+            job_ids={"complex": complex_job, "host": host_job, "reference": ref_job},
+            campaigns=[campaign], created_at=now(), updated_at=now(),
+        ))
+    return rows

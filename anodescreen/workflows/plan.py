@@ -1,0 +1,140 @@
+"""Expand a campaign spec into the calculations it needs and the quantities they give.
+
+The plan is pure and deterministic: the same spec always gives the same calculations
+(by calc_key) and the same quantities (by row identity), which is what makes a re-run
+compute nothing new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pymatgen.core import Structure
+
+from anodescreen.db.schema import AdsorbateInfo, HostInfo
+from anodescreen.engines.base import Engine
+from anodescreen.structures import (
+    add_adsorbate,
+    adsorption_sites,
+    bilayer_graphene,
+    bulk_metal,
+    defective_graphene,
+    gallery_sites,
+    graphene,
+    intercalated_bilayer,
+    isolated_atom,
+    sac_site,
+)
+from anodescreen.structures.graphene import supercell_name
+from anodescreen.workflows.calcs import CalcRequest
+from anodescreen.workflows.spec import BilayerHosts, CampaignSpec, GrapheneHosts, SacHosts
+
+APPLIES = {"binding_energy": ("sac", "graphene"), "intercalation_energy": ("bilayer",)}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number to derive from stored calculations: which ones, and as what."""
+
+    kind: str
+    host: HostInfo
+    adsorbate: AdsorbateInfo
+    site: str
+    region: str
+    complex_key: str
+    host_key: str
+    reference_keys: dict[str, str]
+    complex_label: str
+
+
+@dataclass
+class Plan:
+    """Calculations (by calc_key) and the quantities derived from them."""
+
+    spec: CampaignSpec
+    engine: Engine
+    calcs: dict[str, CalcRequest] = field(default_factory=dict)
+    quantities: list[Quantity] = field(default_factory=list)
+
+    def add(self, label: str, task: str, structure: Structure) -> str:
+        request = CalcRequest(label=label, task=task, structure=structure)
+        key = request.key(self.engine)
+        self.calcs.setdefault(key, request)
+        return key
+
+
+@dataclass(frozen=True)
+class _Host:
+    info: HostInfo
+    structure: Structure  # what the adsorbate goes on / into
+    reference: Structure  # the host energy is taken from this
+    region: str
+    centre: tuple[float, float] | None = None
+    site_radius: float | None = None
+
+
+def expand_hosts(spec: CampaignSpec, metal: str) -> list[_Host]:
+    """Concrete hosts of the spec for adsorbate ``metal`` (bilayers depend on it)."""
+    hosts: list[_Host] = []
+    for entry in spec.hosts:
+        if isinstance(entry, SacHosts):
+            for m in entry.metals:
+                for motif in entry.motifs:
+                    s = sac_site(m, motif, entry.size, entry.min_image_distance, entry.vacuum)
+                    size = s.properties["label"].split("G(")[1].rstrip(")")
+                    info = HostInfo(family="sac", label=s.properties["label"], metal=m, motif=motif,
+                                    supercell=size)
+                    hosts.append(_Host(info, s, s, "top", (0.5, 0.5), entry.site_radius))
+        elif isinstance(entry, GrapheneHosts):
+            for kind in entry.defects:
+                s = graphene(entry.size, entry.vacuum) if kind == "pristine" else defective_graphene(
+                    entry.size, kind, entry.vacuum)
+                centre = None if kind == "pristine" else (0.5, 0.5)
+                info = HostInfo(family="graphene", label=s.properties["label"],
+                                supercell=supercell_name(entry.size))
+                hosts.append(_Host(info, s, s, "top", centre))
+        elif isinstance(entry, BilayerHosts):
+            for stacking in entry.stackings:
+                pristine = bilayer_graphene(entry.size, stacking, vacuum=entry.vacuum)
+                info = HostInfo(family="bilayer", label=pristine.properties["label"], stacking=stacking,
+                                supercell=supercell_name(entry.size))
+                hosts.append(_Host(info, pristine, pristine, "gallery"))
+    return hosts
+
+
+def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
+    """All calculations and quantities of ``spec``."""
+    plan = Plan(spec, engine or spec.engine)
+    for adsorbate in spec.adsorbates:
+        metal = adsorbate.element
+        refs = {}
+        if "bulk" in spec.references:
+            bulk = bulk_metal(metal)
+            refs["bulk"] = plan.add(bulk.properties["label"], "relax-cell", bulk)
+        if "atom" in spec.references:
+            atom = isolated_atom(metal)
+            refs["atom"] = plan.add(atom.properties["label"], "static", atom)
+        for host in expand_hosts(spec, metal):
+            kinds = [k for k in spec.calculations if host.info.family in APPLIES[k]]
+            if not kinds:
+                continue
+            host_key = plan.add(host.info.label, "relax", host.reference)
+            for kind in kinds:
+                for label, structure in _complexes(host, metal):
+                    key = plan.add(structure.properties["label"], "relax", structure)
+                    plan.quantities.append(Quantity(
+                        kind=kind, host=host.info, adsorbate=AdsorbateInfo(element=metal),
+                        site=label, region=host.region, complex_key=key, host_key=host_key,
+                        reference_keys=refs, complex_label=structure.properties["label"],
+                    ))
+    return plan
+
+
+def _complexes(host: _Host, metal: str) -> list[tuple[str, Structure]]:
+    """(site label, host + metal) for every symmetry-unique site of the host."""
+    if host.region == "gallery":
+        stacking, size = host.info.stacking, host.info.supercell
+        return [(s.label, intercalated_bilayer(metal, stacking, size, site=s.label))
+                for s in gallery_sites(metal, stacking, size)]
+    sites = adsorption_sites(host.structure, "top", host.centre, host.site_radius)
+    return [(s.label, add_adsorbate(host.structure, metal, s)) for s in sites]

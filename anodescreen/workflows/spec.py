@@ -1,0 +1,146 @@
+"""The campaign spec: a YAML file validated by pydantic; unknown keys are errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from anodescreen.engines.mlip import MLIPEngine
+from anodescreen.errors import AnodescreenError
+from anodescreen.structures.data import check_alkali, check_element
+from anodescreen.structures.defects import DEFECTS, parse_motif
+from anodescreen.structures.graphene import supercell_matrix
+
+Calculation = Literal["binding_energy", "intercalation_energy"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _size(value: str | None) -> str | None:
+    if value is not None:
+        supercell_matrix(value)
+    return value
+
+
+class SacHosts(_Strict):
+    """Single metal atoms in N-doped graphene pockets: one host per metal × motif."""
+
+    family: Literal["sac"]
+    metals: list[str] = Field(min_length=1)
+    motifs: list[str] = ["N4"]
+    size: str | None = Field(None, description="supercell; default from min_image_distance")
+    min_image_distance: float = Field(10.0, gt=0, description="Å between periodic metal images")
+    site_radius: float = Field(3.0, gt=0, description="sites within this in-plane distance of the metal (Å)")
+    vacuum: float = 15.0
+
+    _size = field_validator("size")(_size)
+
+    @field_validator("metals")
+    @classmethod
+    def _metals(cls, value: list[str]) -> list[str]:
+        return [check_element(m, "metal") for m in value]
+
+    @field_validator("motifs")
+    @classmethod
+    def _motifs(cls, value: list[str]) -> list[str]:
+        for motif in value:
+            parse_motif(motif)
+        return value
+
+
+class GrapheneHosts(_Strict):
+    """Pristine or defective graphene sheets."""
+
+    family: Literal["graphene"]
+    size: str = "4x4"
+    defects: list[str] = ["pristine"]
+    vacuum: float = 15.0
+
+    _size = field_validator("size")(_size)
+
+    @field_validator("defects")
+    @classmethod
+    def _defects(cls, value: list[str]) -> list[str]:
+        for kind in value:
+            if kind != "pristine" and kind not in DEFECTS:
+                raise AnodescreenError(f"unknown defect {kind!r} (use pristine, {', '.join(DEFECTS)})")
+        return value
+
+
+class BilayerHosts(_Strict):
+    """Bilayer graphene with alkali in its gallery."""
+
+    family: Literal["bilayer"]
+    stackings: list[Literal["AA", "AB"]] = ["AA", "AB"]
+    size: str = Field("r3xr3", description="supercell, sets the concentration (r3xr3 = C6MC6)")
+    layers: list[Literal[1]] = Field([1], description="metal layers (multilayers: not yet)")
+    vacuum: float = 15.0
+
+    _size = field_validator("size")(_size)
+
+
+Hosts = Annotated[Union[SacHosts, GrapheneHosts, BilayerHosts], Field(discriminator="family")]
+_FAMILIES = {"sac", "graphene", "bilayer"}
+
+
+class Adsorbate(_Strict):
+    """An alkali adsorbate; one atom per cell."""
+
+    element: str
+    count: Literal[1] = 1
+
+    @field_validator("element")
+    @classmethod
+    def _alkali(cls, value: str) -> str:
+        return check_alkali(value, "element")
+
+
+class CampaignSpec(_Strict):
+    """What to build, compute and store."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    hosts: list[Hosts] = Field(min_length=1)
+    adsorbates: list[Adsorbate] = [Adsorbate(element="Li")]
+    calculations: list[Calculation] = ["binding_energy", "intercalation_energy"]
+    references: list[Literal["bulk", "atom"]] = ["bulk", "atom"]
+    engine: MLIPEngine = MLIPEngine()
+    store: str = Field("embedded", description="'embedded' or a db_config/*.yaml file")
+    launcher: Literal["local"] = "local"
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line naming the first offending field and the problem."""
+    err = exc.errors()[0]
+    loc, previous = [], None
+    for part in err["loc"]:
+        if not (isinstance(previous, int) and part in _FAMILIES):  # drop union tags
+            loc.append(str(part))
+        previous = part
+    loc = ".".join(loc)
+    cause = (err.get("ctx") or {}).get("error")
+    msg = cause.message if isinstance(cause, AnodescreenError) else err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def load_spec(path: str | Path) -> CampaignSpec:
+    """Read and validate a campaign YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise AnodescreenError(f"no such file {str(path)!r}", "spec")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise AnodescreenError(f"{path} is not valid YAML ({str(exc).splitlines()[0]})", "spec") from None
+    if not isinstance(data, dict):
+        raise AnodescreenError(f"{path} must hold a mapping of campaign fields", "spec")
+    try:
+        return CampaignSpec.model_validate(data)
+    except ValidationError as exc:
+        raise AnodescreenError(validation_message(exc)) from None

@@ -1,0 +1,97 @@
+"""The command line as a user meets it: one-line errors, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = """name: cli_tiny
+hosts:
+  - family: graphene
+    size: 2x2
+adsorbates: [{element: Li}]
+references: [bulk]
+engine: {name: mlip, fmax: 0.1}
+"""
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "ANODESCREEN_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "anodescreen.cli.main", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _assert_one_line_error(result, *words):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (GOOD.replace("size: 2x2", "size: 2x2\n    colour: blue"), ["hosts.0.colour", "unknown key"]),
+        (GOOD.replace("{element: Li}", "{element: Xq}"), ["adsorbates.0.element", "unknown element 'Xq'"]),
+        (GOOD.replace("{element: Li}", "{element: Fe}"), ["adsorbates.0.element", "not an alkali"]),
+        (GOOD.replace("family: graphene", "family: sac\n    metals: [Fe, Qq]"), ["hosts.0.metals", "'Qq'"]),
+        (GOOD.replace("name: cli_tiny", "name: [oops"), ["not valid YAML"]),
+        (GOOD + "store: db_config/absent.yaml\n", ["db_config", "no such file"]),
+    ],
+)
+def test_bad_spec_is_one_line_and_writes_nothing(tmp_path, text, words):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    _assert_one_line_error(cli("run", str(spec), cwd=tmp_path), *words)
+    assert not (tmp_path / "anodescreen.db").exists()
+
+
+def test_missing_spec_file(tmp_path):
+    _assert_one_line_error(cli("run", "nowhere.yaml", cwd=tmp_path), "no such file", "nowhere.yaml")
+
+
+def test_unreachable_store_is_one_line(tmp_path):
+    config = tmp_path / "mongo.yaml"
+    config.write_text("type: mongodb\nhost: 127.0.0.1\nport: 1\ntimeout_ms: 300\n")
+    _assert_one_line_error(cli("query", "--db-config", str(config), cwd=tmp_path), "cannot open mongodb store")
+
+
+def test_query_rejects_operator_values(tmp_path):
+    _assert_one_line_error(cli("query", "--host", "$where", cwd=tmp_path), "may not start with '$'")
+
+
+def test_build_writes_structures_and_summary(tmp_path):
+    result = cli("build", "sac", "--metal", "Co", "--adsorbate", "Na", "--site-radius", "2", "-o", "out",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "Co-N4_G_5x5.vasp" in files and "Co-N4_G_5x5_Na_metal-top.extxyz" in files
+    assert "Co-N4@G(5x5)/Na@metal-top" in result.stdout
+    _assert_one_line_error(cli("build", "moon", "-o", "out", cwd=tmp_path), "unknown family")
+
+
+@pytest.mark.slow
+def test_run_query_rerun_on_the_embedded_store(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(GOOD)
+    first = cli("run", str(spec), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "5 computed" in first.stdout and "rows: 3 new" in first.stdout  # Li-bcc, G(2x2), 3 sites
+    rows = json.loads(cli("query", "--adsorbate", "Li", "--json", cwd=tmp_path).stdout)
+    assert len(rows) == 3 and [r["value"] for r in rows] == sorted(r["value"] for r in rows)
+    assert {r["site"] for r in rows} == {"hollow", "bridge", "top"}
+    again = cli("run", str(spec), cwd=tmp_path)
+    assert "0 computed" in again.stdout and "rows: 0 new, 0 updated, 3 unchanged" in again.stdout
+    assert len(json.loads(cli("query", "--json", cwd=tmp_path).stdout)) == 3
+    shown = json.loads(cli("show", rows[0]["row_id"][:8], cwd=tmp_path).stdout)
+    assert shown["level_of_theory"]["method"] == "CHGNet-0.3.0" and shown["is_dft"] is False
+    status = cli("status", cwd=tmp_path)
+    assert "successful" in status.stdout and "binding_energy 3" in status.stdout

@@ -1,0 +1,81 @@
+"""A real (MLIP) campaign end to end: plan, compute, harvest, re-run, failures."""
+
+from __future__ import annotations
+
+import pytest
+from pymatgen.core import Structure
+
+from anodescreen.analysis.energies import binding_energy
+from anodescreen.engines import MLIPEngine
+from anodescreen.launchers.local import run_plan
+from anodescreen.workflows.harvest import stored_calcs
+from anodescreen.workflows.plan import plan_campaign
+from anodescreen.workflows.spec import CampaignSpec
+
+SPEC = {
+    "name": "tiny",
+    "hosts": [{"family": "graphene", "size": "2x2"}, {"family": "bilayer", "stackings": ["AA"]}],
+    "adsorbates": [{"element": "Li"}],
+}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return MLIPEngine(fmax=0.1)
+
+
+def test_plan_is_deterministic_and_complete():
+    spec = CampaignSpec.model_validate(SPEC)
+    a, b = plan_campaign(spec), plan_campaign(spec)
+    assert list(a.calcs) == list(b.calcs)
+    # Li-bcc, Li-atom, G(2x2) + 3 sites, BLG-AA + 3 gallery sites
+    assert len(a.calcs) == 10
+    assert sorted(q.site for q in a.quantities) == sorted(["hollow", "bridge", "top"] * 2)
+    assert {q.kind for q in a.quantities} == {"binding_energy", "intercalation_energy"}
+
+
+@pytest.mark.slow
+def test_campaign_rows_follow_the_definitions_and_rerun_adds_nothing(memory_stores, engine):
+    spec = CampaignSpec.model_validate({**SPEC, "engine": engine.model_dump()})
+    plan = plan_campaign(spec)
+    first = run_plan(plan, memory_stores)
+    assert first.computed == 10 and not first.failed
+    assert first.harvest.new == 12  # 6 quantities × (bulk, atom) references
+    rows = list(memory_stores.results.query({}))
+    calcs = {k: doc for k, (doc, _) in stored_calcs(memory_stores, list(plan.calcs)).items()}
+    for row in rows:
+        complex_, host, ref = (calcs[row["calc_keys"][r]] for r in ("complex", "host", "reference"))
+        mu = ref.energy / ref.n_sites
+        assert row["value"] == pytest.approx(binding_energy(complex_.energy, host.energy, mu), abs=1e-6)
+        assert row["level_of_theory"]["engine"] == "mlip" and row["is_dft"] is False
+        assert row["reference_states"][0]["label"] == ("Li-bcc" if row["reference"] == "bulk" else "Li-atom")
+        assert row["definition"].startswith("E_")
+        assert Structure.from_dict(row["structure"]).composition["Li"] == 1
+        assert set(row["job_ids"]) == {"complex", "host", "reference"}
+    # bulk and atom references differ by the (MLIP) cohesive energy, the same for every row
+    by_site = {}
+    for row in rows:
+        by_site.setdefault((row["host"]["label"], row["site"]), {})[row["reference"]] = row["value"]
+    gaps = [v["bulk"] - v["atom"] for v in by_site.values()]
+    assert max(gaps) - min(gaps) < 1e-5 and min(gaps) > 0
+    second = run_plan(plan_campaign(spec), memory_stores)
+    assert second.computed == 0 and second.reused == 10
+    assert second.harvest.new == 0 and second.harvest.unchanged == 12
+    assert memory_stores.results.count() == 12
+
+
+@pytest.mark.slow
+def test_failed_calculation_is_recorded_and_campaign_carries_on(memory_stores):
+    spec = CampaignSpec.model_validate({**SPEC, "engine": {"name": "mlip", "max_steps": 1, "fmax": 0.001}})
+    report = run_plan(plan_campaign(spec), memory_stores)
+    assert report.computed == 10
+    reasons = dict(report.failed)
+    assert "Li-atom" not in reasons  # a static calculation needs no convergence
+    # pristine graphene has zero forces by symmetry and converges; Li on top of C does not
+    assert reasons["G(2x2)/Li@top"].startswith("not converged after 1 steps")
+    stored = [d["output"] for d in memory_stores.jobstore.query({"output.state": "failed"})]
+    assert len(stored) == len(report.failed) and all(d["reason"] for d in stored)
+    harvested = report.harvest
+    assert harvested.failed >= 1 and memory_stores.results.count() == 2 * (6 - harvested.failed)
+    # re-running does not retry failures unless asked
+    assert run_plan(plan_campaign(spec), memory_stores).computed == 0
