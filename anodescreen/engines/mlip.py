@@ -51,7 +51,9 @@ class MLIPEngine(BaseModel):
         from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
 
         ff_name = POTENTIALS[self.model][0]
-        common = {"force_field_name": ff_name, "relax_kwargs": {"fmax": self.fmax}}
+        # final_atoms_object_file=None: atomate2 would otherwise write an xyz into the cwd
+        common = {"force_field_name": ff_name,
+                  "relax_kwargs": {"fmax": self.fmax, "final_atoms_object_file": None}}
         relax = {"steps": self.max_steps, "optimizer_kwargs": {"optimizer": self.optimizer}}
         return {
             "relax": ForceFieldRelaxMaker(relax_cell=False, **relax, **common),
