@@ -76,6 +76,10 @@ def test_build_writes_structures_and_summary(tmp_path):
     assert "Co-N4_G_5x5.vasp" in files and "Co-N4_G_5x5_Na_metal-top.extxyz" in files
     assert "Co-N4@G(5x5)/Na@metal-top" in result.stdout
     _assert_one_line_error(cli("build", "moon", "-o", "out", cwd=tmp_path), "unknown family")
+    film = cli("build", "bilayer", "--layers", "3", "--adsorbate", "K", "-o", "film", cwd=tmp_path)
+    assert film.returncode == 0 and "BLG-AB(r13xr13)/K-hcp/3L" in film.stdout and "%" in film.stdout
+    slab = cli("build", "slab", "--material", "LiF", "--miller", "100", "-o", "slab", cwd=tmp_path)
+    assert slab.returncode == 0 and "LiF(100)" in slab.stdout
 
 
 @pytest.mark.slow

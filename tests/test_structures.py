@@ -167,7 +167,7 @@ def test_bulk_references():
         (lambda: graphene("3x3", vacuum=0), "vacuum"),
         (lambda: graphene("3y3"), "supercell"),
         (lambda: sac_site("Fe", "N5"), "motif"),
-        (lambda: intercalated_bilayer("Li", layers=2), "layers"),
+        (lambda: intercalated_bilayer("Li", layers=5), "layers"),
         (lambda: intercalated_bilayer("Li", site="nowhere"), "site"),
         (lambda: bilayer_graphene(stacking="ABC"), "stacking"),
     ],

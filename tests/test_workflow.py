@@ -79,3 +79,28 @@ def test_failed_calculation_is_recorded_and_campaign_carries_on(memory_stores):
     assert harvested.failed >= 1 and memory_stores.results.count() == 2 * (6 - harvested.failed)
     # re-running does not retry failures unless asked
     assert run_plan(plan_campaign(spec), memory_stores).computed == 0
+
+
+def test_plan_for_multilayers_heterostructures_and_slabs():
+    spec = CampaignSpec.model_validate({
+        "name": "families",
+        "hosts": [
+            {"family": "bilayer", "stackings": ["AB"], "layers": [2]},
+            {"family": "heterostructure", "regions": ["gallery", "top"]},
+            {"family": "slab", "material": "LiF", "miller": [1, 0, 0], "layers": 2},
+        ],
+        "adsorbates": [{"element": "K"}],
+    })
+    plan = plan_campaign(spec)
+    film = [q for q in plan.quantities if q.kind == "intercalation_energy"]
+    assert len(film) == 1 and film[0].site == "hcp-2L"
+    complex_ = plan.calcs[film[0].complex_key].structure
+    host = plan.calcs[film[0].host_key].structure
+    # the host is the same carbon cell without the metal film; the count is the film's atoms
+    assert complex_.composition["C"] == host.composition["C"] and host.composition["K"] == 0
+    assert film[0].adsorbate.count == complex_.composition["K"] == 8
+    hetero = {q.region for q in plan.quantities if q.host.family == "heterostructure"}
+    assert hetero == {"gallery", "top"}
+    slab_sites = sorted(q.site for q in plan.quantities if q.host.family == "slab")
+    assert slab_sites == ["F-Li-bridge", "F-top", "Li-top", "hollow"]
+    assert all(q.adsorbate.count == 1 for q in plan.quantities if q.kind == "binding_energy")

@@ -66,6 +66,8 @@ def run(
     spec: Path = typer.Argument(..., help="campaign YAML file"),
     db_config: Optional[Path] = DbConfig,
     retry_failed: bool = typer.Option(False, help="recompute calculations stored as failed"),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), min=1,
+                                help="calculations run in parallel (each gets cores/workers threads)"),
 ) -> None:
     """Build, compute and store a campaign; re-running computes only what is missing."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -85,7 +87,7 @@ def run(
         def step(label: str, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, description=f"{campaign.name}: {label}")
 
-        report = run_plan(plan, stores, retry_failed=retry_failed, on_progress=step)
+        report = run_plan(plan, stores, retry_failed=retry_failed, on_progress=step, workers=workers)
         progress.update(task, description=campaign.name)
     h = report.harvest
     out.print(f"{campaign.name}: {report.planned} calculations ({report.reused} reused, "
@@ -200,46 +202,58 @@ def show(row_id: str = typer.Argument(..., help="row id or a unique prefix of it
 @app.command()
 @_one_line_errors
 def build(
-    family: str = typer.Argument(..., help="sac, graphene, bilayer or reference"),
+    family: str = typer.Argument(..., help="sac, graphene, bilayer, heterostructure, slab, reference, compound"),
     output: Path = typer.Option(..., "-o", "--output", help="folder to write into"),
     metal: str = typer.Option("Fe", help="SAC metal, or the element of a reference"),
     motif: str = typer.Option("N4", help="SAC pocket"),
     size: Optional[str] = typer.Option(None, help="supercell, e.g. 5x5 or r3xr3"),
     stacking: str = typer.Option("AB", help="bilayer stacking"),
+    layers: int = typer.Option(1, help="bilayer: metal layers (1-4)"),
     defect: str = typer.Option("pristine", help="graphene defect"),
+    phase: str = typer.Option("2H", help="heterostructure MoS2 phase (2H or 1T')"),
+    region: str = typer.Option("gallery", help="heterostructure sites: gallery, top or bottom"),
+    material: str = typer.Option("Cu", help="slab material (element or SEI formula) or compound formula"),
+    miller: str = typer.Option("111", help="slab surface"),
     adsorbate: Optional[str] = typer.Option(None, help="also write host + this alkali on every site"),
     site_radius: float = typer.Option(3.0, help="SAC sites within this distance of the metal (Å)"),
 ) -> None:
     """Write structures (POSCAR, CIF, extxyz) and a summary table, without computing."""
     from ase.io import write as ase_write
+    from pydantic import ValidationError
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from anodescreen.structures import bulk_metal, isolated_atom
+    from anodescreen.structures import bulk_metal, compound, isolated_atom
     from anodescreen.structures._geometry import min_distance
     from anodescreen.workflows.plan import _complexes, expand_hosts
     from anodescreen.workflows.spec import CampaignSpec, validation_message
 
-    from pydantic import ValidationError
-
-    structures = []
+    hosts = {
+        "sac": {"metals": [metal], "motifs": [motif], "site_radius": site_radius},
+        "graphene": {"defects": [defect]},
+        "bilayer": {"stackings": [stacking], "layers": [layers]},
+        "heterostructure": {"phases": [phase], "regions": [region]},
+        "slab": {"material": material, "miller": [int(c) for c in miller if c.isdigit()]},
+    }
     if family == "reference":
         structures = [bulk_metal(metal), isolated_atom(metal)]
-    else:
-        host_spec = {"sac": {"metals": [metal], "motifs": [motif], "site_radius": site_radius},
-                     "graphene": {"defects": [defect]}, "bilayer": {"stackings": [stacking]}}
-        if family not in host_spec:
-            raise AnodescreenError(f"unknown family {family!r} (use sac, graphene, bilayer, reference)", "family")
-        entry = {"family": family, **host_spec[family], **({"size": size} if size else {})}
+    elif family == "compound":
+        structures = [compound(material)]
+    elif family in hosts:
+        entry = {"family": family, **hosts[family], **({"size": size} if size else {})}
         try:
             spec = CampaignSpec.model_validate(
                 {"name": "build", "hosts": [entry], "adsorbates": [{"element": adsorbate or "Li"}]})
         except ValidationError as exc:
             raise AnodescreenError(validation_message(exc)) from None
         element = spec.adsorbates[0].element
+        structures = []
         for host in expand_hosts(spec, element):
             structures.append(host.reference)
-            if adsorbate:
+            if adsorbate or host.multilayer is not None:
                 structures += [s for _, s in _complexes(host, element)]
+    else:
+        raise AnodescreenError(f"unknown family {family!r} (use sac, graphene, bilayer, heterostructure, "
+                               "slab, reference, compound)", "family")
     output.mkdir(parents=True, exist_ok=True)
     table = Table(title=str(output))
     for name in ("label", "formula", "atoms", "strain", "min distance (Å)", "file"):
@@ -251,8 +265,10 @@ def build(
         atoms = AseAtomsAdaptor.get_atoms(s)
         atoms.info["label"] = s.properties["label"]
         ase_write(output / f"{stem}.extxyz", atoms, format="extxyz")
+        strain = s.properties.get("strain")
         table.add_row(s.properties["label"], s.composition.formula.replace(" ", ""), str(len(s)),
-                      "0 (commensurate)", f"{min_distance(s):.3f}", f"{stem}.vasp/.cif/.extxyz")
+                      "-" if strain is None else f"{100 * strain:.2f} %", f"{min_distance(s):.3f}",
+                      f"{stem}.vasp/.cif/.extxyz")
     out.print(table)
 
 

@@ -5,12 +5,20 @@ Every structure carries ``structure.properties["label"]``, a stable human-readab
 arguments always give the same structure, byte for byte.
 """
 
+from anodescreen.structures.compounds import compound
 from anodescreen.structures.defects import defective_graphene
 from anodescreen.structures.graphene import bilayer_graphene, graphene
-from anodescreen.structures.intercalation import expanded_bilayer, gallery_sites, intercalated_bilayer
+from anodescreen.structures.heterostructure import graphene_mos2, heterostructure_candidates, mos2_monolayer
+from anodescreen.structures.intercalation import (
+    expanded_bilayer,
+    gallery_sites,
+    intercalated_bilayer,
+    metal_multilayer_bilayer,
+)
 from anodescreen.structures.references import bulk_metal, isolated_atom, reference_structure
 from anodescreen.structures.sac import sac_site
 from anodescreen.structures.sites import Site, add_adsorbate, adsorption_sites
+from anodescreen.structures.slabs import metal_slab, sei_slab, surface_slab
 
 __all__ = [
     "Site",
@@ -18,12 +26,20 @@ __all__ = [
     "adsorption_sites",
     "bilayer_graphene",
     "bulk_metal",
+    "compound",
     "defective_graphene",
     "expanded_bilayer",
     "gallery_sites",
     "graphene",
+    "graphene_mos2",
+    "heterostructure_candidates",
     "intercalated_bilayer",
     "isolated_atom",
+    "metal_multilayer_bilayer",
+    "metal_slab",
+    "mos2_monolayer",
     "reference_structure",
     "sac_site",
+    "sei_slab",
+    "surface_slab",
 ]

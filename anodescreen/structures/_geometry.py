@@ -30,7 +30,7 @@ def slab_structure(
 ) -> Structure:
     """Place atoms given in Cartesian Å in a cell with ``vacuum`` Å along c, centred.
 
-    ``lattice_2d`` holds the two in-plane vectors (rows, z = 0). The result is canonical:
+    ``lattice_2d`` holds the two in-plane vectors (rows; a z component is ignored). The result is canonical:
     fractional coordinates wrapped into [0, 1), rounded, and sites sorted by
     (z, y, x, species) so that equal inputs give identical bytes.
     """
@@ -38,7 +38,8 @@ def slab_structure(
     z = cart[:, 2]
     thickness = float(z.max() - z.min())
     c = thickness + check_vacuum(vacuum)
-    matrix = np.array([lattice_2d[0], lattice_2d[1], [0.0, 0.0, c]], dtype=float)
+    in_plane = np.asarray(lattice_2d, dtype=float)[:2, :2]
+    matrix = np.array([[*in_plane[0], 0.0], [*in_plane[1], 0.0], [0.0, 0.0, c]])
     shifted = cart.copy()
     shifted[:, 2] += c / 2 - (z.max() + z.min()) / 2
     lattice = Lattice(matrix)

@@ -28,8 +28,12 @@ _STACKING_SHIFT = {"AA": np.array([0.0, 0.0]), "AB": np.array([1 / 3, -1 / 3])}
 _SPECIAL = {"r3xr3": ((2, 1), (-1, 1))}
 
 
-def supercell_matrix(size: str | int | tuple[int, int]) -> np.ndarray:
-    """2×2 integer matrix of a named supercell (``"5x5"``, ``"3x4"``, ``"r3xr3"``, 5)."""
+def supercell_matrix(size: str | int | tuple[int, int] | np.ndarray) -> np.ndarray:
+    """2×2 integer matrix of a supercell (``"5x5"``, ``"3x4"``, ``"r3xr3"``, 5, or a matrix)."""
+    if isinstance(size, np.ndarray) and size.shape == (2, 2):
+        if abs(round(np.linalg.det(size))) < 1:
+            raise AnodescreenError("supercell matrix is singular", "supercell")
+        return size.astype(int)
     if isinstance(size, int):
         size = (size, size)
     if isinstance(size, (tuple, list)) and len(size) == 2:
@@ -49,7 +53,17 @@ def supercell_name(size: str | int | tuple[int, int]) -> str:
     for name, special in _SPECIAL.items():
         if np.array_equal(m, special):
             return name
-    return f"{m[0, 0]}x{m[1, 1]}"
+    if m[0, 1] == 0 and m[1, 0] == 0:
+        return f"{m[0, 0]}x{m[1, 1]}"
+    v = m @ PRIMITIVE[:, :2]
+    n = int(round(abs(np.linalg.det(m))))
+    if np.isclose(*np.linalg.norm(v, axis=1)) and np.isclose(abs(v[0] @ v[1]) / (v[0] @ v[0]), 0.5):
+        k = int(round(np.sqrt(n)))
+        angle = np.degrees(np.arctan2(v[0, 1], v[0, 0])) % 60.0
+        if k * k == n and min(angle, 60.0 - angle) < 1e-6:
+            return f"{k}x{k}"  # an unrotated hexagonal supercell
+        return f"r{n}xr{n}"  # hexagonal √n×√n supercell
+    return "[" + " ".join(str(x) for x in m.ravel()) + "]"
 
 
 def honeycomb_positions(size: str | int | tuple[int, int], shift=(0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
@@ -57,22 +71,27 @@ def honeycomb_positions(size: str | int | tuple[int, int], shift=(0.0, 0.0)) -> 
     m = supercell_matrix(size)
     vectors = m @ PRIMITIVE[:, :2]
     vectors = np.hstack([vectors, np.zeros((2, 1))])
+    return vectors, lattice_points(m, _BASIS + np.asarray(shift), PRIMITIVE[:, :2])
+
+
+def lattice_points(m: np.ndarray, basis: np.ndarray, primitive: np.ndarray) -> np.ndarray:
+    """Cartesian positions (z = 0) of ``basis`` (primitive fractional) in the supercell ``m``."""
+    vectors = m @ primitive
     inv = np.linalg.inv(m.T.astype(float))
     n = int(round(abs(np.linalg.det(m))))
     span = int(np.abs(m).sum()) + 1
     frac_points = []
     for i in range(-span, span + 1):
         for j in range(-span, span + 1):
-            for b in _BASIS:
-                p = np.array([i, j]) + b + np.asarray(shift)
-                f = inv @ p  # fractional coordinates in the supercell
-                f = np.round(f, 10)
-                if np.all(f >= 0) and np.all(f < 1):
+            for b in basis:
+                f = np.round(inv @ (np.array([i, j]) + b), 10)  # fractional in the supercell
+                f[np.abs(f - 1.0) < 1e-9] = 0.0  # a point on the far face is its image at 0
+                if np.all(f >= 0) and np.all(f < 1) and not any(np.allclose(f, q) for q in frac_points):
                     frac_points.append(f)
-    if len(frac_points) != 2 * n:
-        raise AssertionError(f"honeycomb tiling found {len(frac_points)} atoms, expected {2 * n}")
-    cart = np.array(frac_points) @ vectors[:, :2]
-    return vectors, np.hstack([cart, np.zeros((len(cart), 1))])
+    if len(frac_points) != len(basis) * n:
+        raise AssertionError(f"tiling found {len(frac_points)} points, expected {len(basis) * n}")
+    cart = np.array(frac_points) @ vectors
+    return np.hstack([cart, np.zeros((len(cart), 1))])
 
 
 def graphene(size: str | int | tuple[int, int] = "1x1", vacuum: float = 15.0) -> Structure:

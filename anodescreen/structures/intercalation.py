@@ -1,4 +1,4 @@
-"""Alkali metal intercalated in bilayer graphene.
+"""Alkali metal intercalated in bilayer graphene: one metal layer or a metal multilayer.
 
 One metal layer (``layers=1``): the two sheets are pulled apart to the carbon-layer
 spacing of the stage-1 graphite intercalation compound of that metal (LiC6 3.706 Å,
@@ -9,16 +9,41 @@ in-plane order), ``2x2`` gives C8MC8, ``3x3`` C18MC18. The default site is the f
 symmetry-unique gallery site (the hexagon centre, ``hollow`` in AA; ``hollow-top`` in
 AB). Labels read ``BLG-AA(r3xr3)/Li@hollow/1L``. The pristine bilayer used as host
 reference is :func:`anodescreen.structures.graphene.bilayer_graphene`.
+
+Multilayers (``layers`` = 2–4) are cut from bulk metal along its close-packed plane —
+fcc(111) (stacking ABC), hcp(0001) (AB) or bcc(110) (AB, shifted by half the long
+in-plane vector) — at the metal's bulk atomic volume (ASE's bcc lattice constant), and
+laterally matched to a graphene supercell (smallest coincidence cell within
+``max_strain``; the metal takes the strain, which is stored in
+``properties["strain"]`` with the twist). Adjacent metal planes are d apart
+(fcc/hcp: √(2/3)·d_nn; bcc(110): a/√2); each outer plane sits half the GIC spacing
+from its carbon sheet. Defaults follow experiment: fcc for Li, hcp for K, Rb, Cs
+(DOMAIN.md §1), bcc(110) for Na. Labels read ``BLG-AB(r7xr7)/K-hcp/2L``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from pymatgen.core import Structure
 
 from anodescreen.errors import AnodescreenError
-from anodescreen.structures.data import INTERCALATED_SPACING, check_alkali
-from anodescreen.structures.graphene import bilayer_graphene
+from anodescreen.structures._geometry import check_min_distance, slab_structure
+from anodescreen.structures._matching import lattice_matches
+from anodescreen.structures.data import INTERCALATED_SPACING, bulk_lattice_constant, check_alkali
+from anodescreen.structures.graphene import (
+    PRIMITIVE,
+    bilayer_graphene,
+    honeycomb_positions,
+    lattice_points,
+    stacking_shift,
+    supercell_name,
+)
 from anodescreen.structures.sites import Site, add_adsorbate, adsorption_sites
+
+#: Close-packed stacking of multilayers when none is given (DOMAIN.md §1).
+MULTILAYER_LATTICE = {"Li": "fcc", "Na": "bcc", "K": "hcp", "Rb": "hcp", "Cs": "hcp"}
+_STACK = {"fcc": [(0, 0), (1 / 3, 2 / 3), (2 / 3, 1 / 3)], "hcp": [(0, 0), (1 / 3, 2 / 3)],
+          "bcc": [(0, 0), (0.5, 0)]}
 
 
 def expanded_bilayer(metal: str, stacking: str = "AA", size="r3xr3", vacuum: float = 15.0) -> Structure:
@@ -51,16 +76,16 @@ def intercalated_bilayer(
     size
         Graphene supercell, which fixes the concentration (``r3xr3`` = C6MC6).
     layers
-        Number of metal layers; only single-layer intercalation is built so far.
+        Number of metal layers, 1 to 4; 2 to 4 are built by :func:`metal_multilayer_bilayer`
+        with its defaults (``size`` and ``site`` apply to one layer only).
     site
         Gallery-site label (see :func:`gallery_sites`); the first one by default.
     """
     check_alkali(metal, "metal")
-    if layers != 1:
-        raise AnodescreenError(
-            f"{layers} metal layers requested; only single-layer intercalation is built so far",
-            "layers",
-        )
+    if layers not in (1, 2, 3, 4):
+        raise AnodescreenError(f"{layers} metal layers requested (use 1 to 4)", "layers")
+    if layers > 1:
+        return metal_multilayer_bilayer(metal, stacking, layers, vacuum=vacuum)
     host = expanded_bilayer(metal, stacking, size, vacuum)
     sites = adsorption_sites(host, region="gallery")
     chosen = sites[0] if site is None else next((s for s in sites if s.label == site), None)
@@ -71,3 +96,66 @@ def intercalated_bilayer(
     structure = add_adsorbate(host, metal, chosen)
     structure.properties["label"] += "/1L"
     return structure
+
+
+def metal_planes(metal: str, lattice: str) -> tuple[np.ndarray, list[tuple[float, float]], float]:
+    """Close-packed plane of bulk ``metal``: 2D primitive vectors, stacking shifts, spacing.
+
+    The atomic volume is that of the bcc reference crystal, so fcc/hcp planes have the
+    nearest-neighbour distance (√2·V)^(1/3) of a close-packed crystal of equal density.
+    """
+    if lattice not in _STACK:
+        raise AnodescreenError(f"unknown lattice {lattice!r} (use fcc, hcp or bcc)", "lattice")
+    _, a_bcc = bulk_lattice_constant(metal)
+    volume = a_bcc**3 / 2
+    if lattice == "bcc":
+        vectors = np.array([[a_bcc * np.sqrt(2), 0.0], [a_bcc / np.sqrt(2), a_bcc / 2]])
+        return vectors, _STACK["bcc"], a_bcc / np.sqrt(2)
+    nn = (np.sqrt(2) * volume) ** (1 / 3)
+    vectors = nn * np.array([[1.0, 0.0], [-0.5, np.sqrt(3) / 2]])
+    return vectors, _STACK[lattice], nn * np.sqrt(2 / 3)
+
+
+def metal_multilayer_bilayer(
+    metal: str,
+    stacking: str = "AB",
+    layers: int = 2,
+    lattice: str | None = None,
+    max_strain: float = 0.05,
+    max_area: float = 150.0,
+    match: int = 0,
+    vacuum: float = 15.0,
+) -> Structure:
+    """``layers`` close-packed planes of ``metal`` between two graphene sheets.
+
+    ``match`` picks among the coincidence cells sorted by area (0 = smallest).
+    """
+    check_alkali(metal, "metal")
+    if layers not in (1, 2, 3, 4):
+        raise AnodescreenError(f"{layers} metal layers requested (use 1 to 4)", "layers")
+    lattice = lattice or MULTILAYER_LATTICE[metal]
+    film, shifts, spacing = metal_planes(metal, lattice)
+    matches = lattice_matches(film, PRIMITIVE[:, :2], max_strain, max_area)
+    if not 0 <= match < len(matches):
+        raise AnodescreenError(f"match {match} out of range (found {len(matches)})", "match")
+    chosen = matches[match]
+    vectors, lower = honeycomb_positions(chosen.substrate_matrix)
+    _, upper = honeycomb_positions(chosen.substrate_matrix, shift=stacking_shift(stacking))
+    gap = INTERCALATED_SPACING[metal] / 2
+    thickness = (layers - 1) * spacing
+    upper[:, 2] += 2 * gap + thickness
+    film_vectors = chosen.film_matrix @ film
+    metal_cart = []
+    for k in range(layers):
+        points = lattice_points(chosen.film_matrix, np.array([shifts[k % len(shifts)]]), film)
+        frac = np.linalg.solve(film_vectors.T, points[:, :2].T).T  # strain: same fractions
+        xy = frac @ vectors[:, :2]
+        metal_cart.append(np.hstack([xy, np.full((len(xy), 1), gap + k * spacing)]))
+    cart = np.vstack([lower, upper, *metal_cart])
+    species = ["C"] * (len(lower) + len(upper)) + [metal] * sum(len(m) for m in metal_cart)
+    cell = supercell_name(chosen.substrate_matrix)
+    label = f"BLG-{stacking.upper()}({cell})/{metal}-{lattice}/{layers}L"
+    structure = slab_structure(vectors, species, cart, vacuum, label=label)
+    structure.properties.update({"strain": round(chosen.max_strain, 6), "twist": round(chosen.twist, 4),
+                                 "lattice": lattice, "supercell_matrix": chosen.substrate_matrix.tolist()})
+    return check_min_distance(structure, label)

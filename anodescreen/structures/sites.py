@@ -5,10 +5,11 @@ atoms, *bridge* sites at the midpoints of bonded pairs, and *hollow* sites at th
 circumcentres of the Delaunay triangles (the hexagon centres of graphene). They are then
 reduced with the host's space-group operations (spglib at ``SYMPREC``), so symmetry-
 equivalent sites collapse to one. ``region="top"`` finds sites above the uppermost
-sheet; ``region="gallery"`` finds sites in the mid-plane of the widest interlayer gap
+sheet, ``region="bottom"`` below the lowest; ``region="gallery"`` finds sites in the mid-plane of the widest interlayer gap
 (intercalation), classified against both neighbouring sheets (``hollow-top`` means
 hollow of the lower, top of the upper sheet). Labels name the site (``hollow``,
-``metal-top``, ``N-top``, ``C-N-bridge``) and add ``#k`` where inequivalent sites share
+``metal-top``, ``N-top``, ``C-N-bridge``, ``Mo-hollow`` for a hollow over an atom of
+the next layer) and add ``#k`` where inequivalent sites share
 a name, ordered by distance from ``centre`` (default: the cell origin).
 """
 
@@ -62,7 +63,8 @@ def adsorption_sites(
     host
         A 2D host with vacuum along c (sheet, bilayer, slab).
     region
-        ``"top"`` (above the uppermost sheet) or ``"gallery"`` (between two sheets).
+        ``"top"`` (above the uppermost sheet), ``"bottom"`` (below the lowest) or
+        ``"gallery"`` (between two sheets).
     centre
         Fractional in-plane point that site distances are measured from (e.g. a SAC
         metal); the cell origin by default.
@@ -98,20 +100,24 @@ def adsorption_sites(
 def add_adsorbate(host: Structure, element: str, site: Site) -> Structure:
     """``host`` with one ``element`` atom on ``site``.
 
-    On the top region the atom is lowered until it touches the first host atom at
-    1.05 × the sum of covalent radii; in a gallery it sits in the mid-plane. The label
-    becomes ``<host label>/<element>@<site label>``.
+    On the top (bottom) region the atom is lowered (raised) until it touches the first
+    host atom at 1.05 × the sum of covalent radii; in a gallery it sits in the mid-plane. The label
+    becomes ``<host label>/<element>@<site label>`` and the new atom carries the site
+    property ``adsorbate=True``.
     """
     check_alkali(element, "adsorbate")
     frac_xy = np.array(site.frac_xy)
     if site.region == "gallery":
         z = site.z
     else:
-        z = _contact_height(host, element, frac_xy)
+        z = _contact_height(host, element, frac_xy, -1.0 if site.region == "bottom" else 1.0)
     cart = host.lattice.get_cartesian_coords([*frac_xy, 0.0])
     cart[2] = z
     structure = host.copy()
-    props = {"magmom": 1.0} if "magmom" in host.site_properties else None
+    structure.add_site_property("adsorbate", [False] * len(host))
+    props = {key: 0.0 for key in structure.site_properties} | {"adsorbate": True}
+    if "magmom" in props:
+        props["magmom"] = 1.0
     structure.append(element, cart, coords_are_cartesian=True, properties=props)
     label = host.properties.get("label", host.composition.reduced_formula)
     structure.properties = {**host.properties, "label": f"{label}/{element}@{site.label}"}
@@ -137,8 +143,10 @@ def _sheets(host: Structure, region: str) -> list[np.ndarray]:
     z = host.cart_coords[:, 2]
     if region == "top":
         return [np.flatnonzero(z >= z.max() - SHEET_DEPTH)]
+    if region == "bottom":
+        return [np.flatnonzero(z <= z.min() + SHEET_DEPTH)]
     if region != "gallery":
-        raise AnodescreenError(f"unknown region {region!r} (use top or gallery)", "region")
+        raise AnodescreenError(f"unknown region {region!r} (use top, bottom or gallery)", "region")
     order = np.sort(z)
     gaps = np.diff(order)
     if len(gaps) == 0 or gaps.max() < 2.5:
@@ -155,7 +163,7 @@ def _plane_height(host: Structure, region: str, sheets: list[np.ndarray]) -> flo
     z = host.cart_coords[:, 2]
     if region == "gallery":
         return float((z[sheets[0]].max() + z[sheets[1]].min()) / 2)
-    return float(z[sheets[0]].max())
+    return float(z[sheets[0]].min() if region == "bottom" else z[sheets[0]].max())
 
 
 def _tiled(host: Structure, indices: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -259,7 +267,8 @@ def _symmetry_reduce(host: Structure, frac: list[np.ndarray], z: float) -> list[
 
 def _classify(host: Structure, frac_xy, sheets: list[np.ndarray]) -> tuple[str, str]:
     """(kind, name) of an in-plane position relative to the bounding sheet(s)."""
-    parts = [_classify_sheet(host, frac_xy, sheet) for sheet in sheets]
+    # in a gallery the other sheet already names what lies over a hollow
+    parts = [_classify_sheet(host, frac_xy, sheet, beneath=len(sheets) == 1) for sheet in sheets]
     kinds = [p[0] for p in parts]
     names = [p[1] for p in parts]
     if len(parts) == 1 or names[0] == names[1]:
@@ -267,7 +276,7 @@ def _classify(host: Structure, frac_xy, sheets: list[np.ndarray]) -> tuple[str, 
     return "-".join(kinds), "-".join(names)
 
 
-def _classify_sheet(host: Structure, frac_xy, sheet: np.ndarray) -> tuple[str, str]:
+def _classify_sheet(host: Structure, frac_xy, sheet: np.ndarray, beneath: bool = True) -> tuple[str, str]:
     d = _plane_distances(host, frac_xy, host.frac_coords[sheet])
     order = np.lexsort((np.arange(len(sheet)), np.round(d, 8)))
     (d1, d2), (k1, k2) = d[order[:2]], sheet[order[:2]]
@@ -284,7 +293,20 @@ def _classify_sheet(host: Structure, frac_xy, sheet: np.ndarray) -> tuple[str, s
             return "bridge", "bridge"
         ends = sorted("metal" if _is_centre_metal(e) else e for e in (e1, e2))
         return "bridge", "-".join(ends) + "-bridge"
-    return "hollow", "hollow"
+    below = _atom_beneath(host, frac_xy, sheet) if beneath else None
+    return "hollow", f"{below}-hollow" if below else "hollow"
+
+
+def _atom_beneath(host: Structure, frac_xy, sheet: np.ndarray) -> str | None:
+    """Element of an atom of the next layer directly under (or over) a point of a sheet."""
+    others = np.setdiff1d(np.arange(len(host)), sheet)
+    if len(others) == 0:
+        return None
+    z = host.cart_coords[:, 2]
+    gap = np.abs(z[others] - z[sheet].mean())
+    next_layer = others[gap < gap.min() + 0.5]
+    close = next_layer[_plane_distances(host, frac_xy, host.frac_coords[next_layer]) < _TOP]
+    return host[close[0]].species_string if len(close) else None
 
 
 def _nearest(host: Structure, sheet: np.ndarray, k: int) -> float:
@@ -297,11 +319,12 @@ def _is_centre_metal(symbol: str) -> bool:
     return Element(symbol).is_metal and symbol not in ALKALI
 
 
-def _contact_height(host: Structure, element: str, frac_xy: np.ndarray) -> float:
-    """Lowest height above the top sheet at which ``element`` touches no host atom."""
-    z = host.cart_coords[:, 2]
+def _contact_height(host: Structure, element: str, frac_xy: np.ndarray, sign: float = 1.0) -> float:
+    """Height nearest the outer sheet (above for ``sign`` +1, below for -1) at which
+    ``element`` touches no host atom closer than the contact distance."""
+    z = sign * host.cart_coords[:, 2]
     d0 = CONTACT_FACTOR * (covalent_radius(element) + np.array([covalent_radius(s.species_string) for s in host]))
     rho = _plane_distances(host, frac_xy, host.frac_coords)
     touching = rho < d0
     lift = z[touching] + np.sqrt(d0[touching] ** 2 - rho[touching] ** 2)
-    return float(max(z.max() + 1.0, *lift))
+    return sign * float(max(z.max() + 1.0, *lift))

@@ -81,9 +81,10 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
 def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
     complex_doc, complex_job = calcs[q.complex_key]
     host_doc, host_job = calcs[q.host_key]
-    final = Structure.from_dict(complex_doc.structure)
-    index = max(i for i, s in enumerate(final) if s.species_string == q.adsorbate.element)
-    final_site = site_of(final, index, q.region)
+    final_site = None
+    flags = Structure.from_dict(complex_doc.input_structure).site_properties.get("adsorbate")
+    if flags and sum(flags) == 1:  # where the single adatom ended up (relaxations keep atom order)
+        final_site = site_of(Structure.from_dict(complex_doc.structure), flags.index(True), q.region)
     lot = complex_doc.level_of_theory
     rows = []
     for name, key in q.reference_keys.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from pymatgen.core import Structure
 
 from anodescreen.db.schema import AdsorbateInfo, HostInfo
@@ -27,9 +28,21 @@ from anodescreen.structures import (
 )
 from anodescreen.structures.graphene import supercell_name
 from anodescreen.workflows.calcs import CalcRequest
-from anodescreen.workflows.spec import BilayerHosts, CampaignSpec, GrapheneHosts, SacHosts
+from anodescreen.structures.heterostructure import graphene_mos2
+from anodescreen.structures.intercalation import metal_multilayer_bilayer
+from anodescreen.structures.slabs import metal_slab, sei_slab
+from anodescreen.structures.compounds import COMPOUNDS
+from anodescreen.workflows.spec import (
+    BilayerHosts,
+    CampaignSpec,
+    GrapheneHosts,
+    HeterostructureHosts,
+    SacHosts,
+    SlabHosts,
+)
 
-APPLIES = {"binding_energy": ("sac", "graphene"), "intercalation_energy": ("bilayer",)}
+APPLIES = {"binding_energy": ("sac", "graphene", "heterostructure", "slab"),
+           "intercalation_energy": ("bilayer",)}
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class _Host:
     region: str
     centre: tuple[float, float] | None = None
     site_radius: float | None = None
+    multilayer: Structure | None = None  # a whole metal film: one complex, no sites
 
 
 def expand_hosts(spec: CampaignSpec, metal: str) -> list[_Host]:
@@ -95,11 +109,34 @@ def expand_hosts(spec: CampaignSpec, metal: str) -> list[_Host]:
                 hosts.append(_Host(info, s, s, "top", centre))
         elif isinstance(entry, BilayerHosts):
             for stacking in entry.stackings:
-                pristine = bilayer_graphene(entry.size, stacking, vacuum=entry.vacuum)
-                info = HostInfo(family="bilayer", label=pristine.properties["label"], stacking=stacking,
-                                supercell=supercell_name(entry.size))
-                hosts.append(_Host(info, pristine, pristine, "gallery"))
+                for layers in entry.layers:
+                    hosts.append(_bilayer_host(entry, stacking, layers, metal))
+        elif isinstance(entry, HeterostructureHosts):
+            for phase in entry.phases:
+                s = graphene_mos2(phase, entry.max_strain, entry.max_area, entry.match, vacuum=entry.vacuum)
+                info = HostInfo(family="heterostructure", label=s.properties["label"], phase=phase)
+                hosts += [_Host(info, s, s, region) for region in entry.regions]
+        elif isinstance(entry, SlabHosts):
+            build = sei_slab if entry.material in COMPOUNDS else metal_slab
+            s = build(entry.material, entry.miller, entry.layers, entry.size, entry.vacuum)
+            info = HostInfo(family="slab", label=s.properties["label"], supercell="x".join(map(str, entry.size)))
+            hosts.append(_Host(info, s, s, "top"))
     return hosts
+
+
+def _bilayer_host(entry: BilayerHosts, stacking: str, layers: int, metal: str) -> _Host:
+    if layers == 1:
+        pristine = bilayer_graphene(entry.size, stacking, vacuum=entry.vacuum)
+        info = HostInfo(family="bilayer", label=pristine.properties["label"], stacking=stacking,
+                        supercell=supercell_name(entry.size))
+        return _Host(info, pristine, pristine, "gallery")
+    film = metal_multilayer_bilayer(metal, stacking, layers, entry.lattice, entry.max_strain,
+                                    vacuum=entry.vacuum)
+    matrix = np.array(film.properties["supercell_matrix"])
+    pristine = bilayer_graphene(matrix, stacking, vacuum=entry.vacuum)
+    info = HostInfo(family="bilayer", label=pristine.properties["label"], stacking=stacking,
+                    supercell=supercell_name(matrix))
+    return _Host(info, pristine, pristine, "gallery", multilayer=film)
 
 
 def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
@@ -122,8 +159,9 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
             for kind in kinds:
                 for label, structure in _complexes(host, metal):
                     key = plan.add(structure.properties["label"], "relax", structure)
+                    count = int(structure.composition[metal]) - int(host.reference.composition[metal])
                     plan.quantities.append(Quantity(
-                        kind=kind, host=host.info, adsorbate=AdsorbateInfo(element=metal),
+                        kind=kind, host=host.info, adsorbate=AdsorbateInfo(element=metal, count=count),
                         site=label, region=host.region, complex_key=key, host_key=host_key,
                         reference_keys=refs, complex_label=structure.properties["label"],
                     ))
@@ -132,9 +170,12 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
 
 def _complexes(host: _Host, metal: str) -> list[tuple[str, Structure]]:
     """(site label, host + metal) for every symmetry-unique site of the host."""
-    if host.region == "gallery":
+    if host.multilayer is not None:
+        film = host.multilayer
+        return [(f"{film.properties['lattice']}-{film.properties['label'].rsplit('/', 1)[1]}", film)]
+    if host.region == "gallery" and host.info.family == "bilayer":
         stacking, size = host.info.stacking, host.info.supercell
         return [(s.label, intercalated_bilayer(metal, stacking, size, site=s.label))
                 for s in gallery_sites(metal, stacking, size)]
-    sites = adsorption_sites(host.structure, "top", host.centre, host.site_radius)
+    sites = adsorption_sites(host.structure, host.region, host.centre, host.site_radius)
     return [(s.label, add_adsorbate(host.structure, metal, s)) for s in sites]

@@ -73,23 +73,59 @@ class GrapheneHosts(_Strict):
 
 
 class BilayerHosts(_Strict):
-    """Bilayer graphene with alkali in its gallery."""
+    """Bilayer graphene with one metal layer (every gallery site) or a 2–4 layer film."""
 
     family: Literal["bilayer"]
     stackings: list[Literal["AA", "AB"]] = ["AA", "AB"]
-    size: str = Field("r3xr3", description="supercell, sets the concentration (r3xr3 = C6MC6)")
-    layers: list[Literal[1]] = Field([1], description="metal layers (multilayers: not yet)")
+    size: str = Field("r3xr3", description="one-layer supercell, sets the concentration (r3xr3 = C6MC6)")
+    layers: list[Literal[1, 2, 3, 4]] = Field([1], description="metal layers")
+    lattice: Literal["fcc", "hcp", "bcc"] | None = Field(None, description="multilayer stacking; default per metal")
+    max_strain: float = Field(0.05, gt=0, lt=0.5, description="lateral strain allowed in a multilayer")
     vacuum: float = 15.0
 
     _size = field_validator("size")(_size)
 
 
-Hosts = Annotated[Union[SacHosts, GrapheneHosts, BilayerHosts], Field(discriminator="family")]
-_FAMILIES = {"sac", "graphene", "bilayer"}
+class HeterostructureHosts(_Strict):
+    """Graphene on a MoS2 monolayer; alkali at the interface and/or outside."""
+
+    family: Literal["heterostructure"]
+    phases: list[Literal["2H", "1T'"]] = ["2H"]
+    regions: list[Literal["gallery", "top", "bottom"]] = Field(
+        ["gallery"], description="gallery = interface; top = on graphene; bottom = under MoS2")
+    max_strain: float = Field(0.03, gt=0, lt=0.5)
+    max_area: float = Field(150.0, gt=0, description="largest coincidence cell searched (Å²)")
+    match: int = Field(0, ge=0, description="which coincidence cell, smallest area first")
+    vacuum: float = 15.0
+
+
+class SlabHosts(_Strict):
+    """Surface slabs of metals (Cu(111) …) or SEI compounds (LiF(100) …)."""
+
+    family: Literal["slab"]
+    material: str = Field(description="an element (metal slab) or a compound formula (SEI slab)")
+    miller: tuple[int, int, int] = (1, 1, 1)
+    layers: int = Field(4, ge=1, le=12, description="(hkl) unit planes")
+    size: tuple[int, int] = (2, 2)
+    vacuum: float = 15.0
+
+    @field_validator("material")
+    @classmethod
+    def _material(cls, value: str) -> str:
+        from anodescreen.structures.compounds import COMPOUNDS
+
+        if value not in COMPOUNDS:
+            check_element(value, "material")
+        return value
+
+
+Hosts = Annotated[Union[SacHosts, GrapheneHosts, BilayerHosts, HeterostructureHosts, SlabHosts],
+                  Field(discriminator="family")]
+_FAMILIES = {"sac", "graphene", "bilayer", "heterostructure", "slab"}
 
 
 class Adsorbate(_Strict):
-    """An alkali adsorbate; one atom per cell."""
+    """An alkali adsorbate: one atom per cell (multilayer hosts set their own count)."""
 
     element: str
     count: Literal[1] = 1

@@ -1,0 +1,56 @@
+"""Prototype crystals of the simple compounds used for formation energies and SEI slabs.
+
+Each compound has a stable key ``<formula>-<prototype>`` (``LiF-rocksalt``,
+``Li2O-antifluorite``, ``MoS2-2H``, ``Li3N-P6/mmm``) and an experimental room-temperature
+lattice constant (Wyckoff, *Crystal Structures*; CRC Handbook). Relax before comparing
+energies.
+"""
+
+from __future__ import annotations
+
+from pymatgen.core import Lattice, Structure
+
+from anodescreen.errors import AnodescreenError
+
+#: formula → (prototype, lattice parameters in Å)
+COMPOUNDS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "LiF": ("rocksalt", (4.03,)), "NaF": ("rocksalt", (4.63,)), "KF": ("rocksalt", (5.35,)),
+    "LiCl": ("rocksalt", (5.13,)), "NaCl": ("rocksalt", (5.64,)), "KCl": ("rocksalt", (6.29,)),
+    "LiH": ("rocksalt", (4.08,)), "NaH": ("rocksalt", (4.88,)),
+    "Li2O": ("antifluorite", (4.61,)), "Na2O": ("antifluorite", (5.55,)), "K2O": ("antifluorite", (6.44,)),
+    "Li2S": ("antifluorite", (5.71,)), "Na2S": ("antifluorite", (6.54,)),
+    "MoS2": ("2H", (3.16, 12.29)),
+    "Li3N": ("P6/mmm", (3.65, 3.87)),
+}
+
+
+def compound(formula: str) -> Structure:
+    """Conventional cell of ``formula`` in its prototype; label ``<formula>-<prototype>``."""
+    if formula not in COMPOUNDS:
+        raise AnodescreenError(f"no prototype for {formula!r} (have {', '.join(COMPOUNDS)})", "formula")
+    prototype, params = COMPOUNDS[formula]
+    cation, anion = _split(formula)
+    label = {"properties": {"label": f"{formula}-{prototype}"}}
+    fcc = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
+    if prototype == "rocksalt":
+        species = [cation] * 4 + [anion] * 4
+        coords = fcc + [[x + 0.5 - (x + 0.5 >= 1), y, z] for x, y, z in fcc]
+        return Structure(Lattice.cubic(params[0]), species, coords, **label)
+    if prototype == "antifluorite":  # anion fcc, cations in all tetrahedral holes
+        tetra = [[x, y, z] for x in (0.25, 0.75) for y in (0.25, 0.75) for z in (0.25, 0.75)]
+        return Structure(Lattice.cubic(params[0]), [anion] * 4 + [cation] * 8, fcc + tetra, **label)
+    if prototype == "2H":  # P6_3/mmc, Mo at 2c, S at 4f with z = 0.621
+        a, c = params
+        coords = [[1 / 3, 2 / 3, 1 / 4], [2 / 3, 1 / 3, 3 / 4], [1 / 3, 2 / 3, 0.621], [2 / 3, 1 / 3, 0.121],
+                  [2 / 3, 1 / 3, 0.379], [1 / 3, 2 / 3, 0.879]]
+        return Structure(Lattice.hexagonal(a, c), ["Mo"] * 2 + ["S"] * 4, coords, **label)
+    a, c = params  # Li3N: N at 1a, Li at 1b and 2c
+    coords = [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0], [2 / 3, 1 / 3, 0]]
+    return Structure(Lattice.hexagonal(a, c), ["N", "Li", "Li", "Li"], coords, **label)
+
+
+def _split(formula: str) -> tuple[str, str]:
+    from pymatgen.core import Composition
+
+    elements = sorted(Composition(formula).elements, key=lambda e: e.X)
+    return str(elements[0]), str(elements[-1])

@@ -1,0 +1,114 @@
+"""MoS2 monolayers (2H, 1T′) and graphene/MoS2 heterostructures on coincidence cells.
+
+2H-MoS2: trigonal prismatic, a = 3.16 Å, S–S height 3.17 Å (bulk 2H-MoS2), so
+Mo–S = 2.417 Å. 1T′: the distorted octahedral phase, built as a *starting geometry* from
+1T (a = 3.18 Å, octahedral S) in its rectangular a × √3·a cell with the two Mo of the
+cell moved toward each other along b to the 2.77 Å Mo–Mo of relaxed 1T′ (zigzag Mo
+chains along a; the long Mo–Mo becomes 3.61 Å, 3.72 Å after the cell relaxes); relax it
+before use.
+
+The heterostructure puts a graphene sheet ``interlayer`` Å above the top S plane on the
+smallest coincidence cell within ``max_strain`` (pymatgen's Zur–McGill search). MoS2
+keeps its lattice, whose electronic structure is strain-sensitive; graphene takes the
+strain, stored with the twist in ``properties``. Alkali sites: ``region="gallery"``
+(interface), ``"top"`` (outside, on graphene) or ``"bottom"`` (outside, under MoS2) in
+:func:`anodescreen.structures.sites.adsorption_sites`. Labels read
+``G(5x5)/MoS2-2H(4x4)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pymatgen.core import Structure
+
+from anodescreen.errors import AnodescreenError
+from anodescreen.structures._geometry import check_min_distance, slab_structure
+from anodescreen.structures._matching import LatticeMatch, lattice_matches
+from anodescreen.structures.graphene import PRIMITIVE, honeycomb_positions, lattice_points, supercell_name
+
+A_2H, A_1T = 3.16, 3.18
+S_HEIGHT = 3.17 / 2  # Å, S plane above/below the Mo plane
+MO_DIMER = 2.77  # Å, short Mo–Mo distance of 1T′
+PHASES = ("2H", "1T'")
+
+
+def _mos2_cell(phase: str) -> tuple[np.ndarray, list[tuple[str, tuple[float, float], float]]]:
+    """Primitive 2D vectors and basis (species, fractional xy, z) of a MoS2 monolayer."""
+    if phase == "2H":
+        vectors = A_2H * np.array([[1.0, 0.0], [-0.5, np.sqrt(3) / 2]])
+        return vectors, [("Mo", (1 / 3, 2 / 3), 0.0), ("S", (2 / 3, 1 / 3), S_HEIGHT),
+                         ("S", (2 / 3, 1 / 3), -S_HEIGHT)]
+    if phase == "1T'":
+        a, b = A_1T, A_1T * np.sqrt(3)
+        # half the y-gap between the paired Mo so that their distance is MO_DIMER
+        delta = (0.5 - np.sqrt(MO_DIMER**2 - (a / 2) ** 2) / b) / 2
+        basis = [("Mo", (0.0, delta), 0.0), ("Mo", (0.5, 0.5 - delta), 0.0),
+                  ("S", (0.5, 1 / 6), S_HEIGHT), ("S", (0.0, 2 / 3), S_HEIGHT),
+                 ("S", (0.0, 1 / 3), -S_HEIGHT), ("S", (0.5, 5 / 6), -S_HEIGHT)]
+        return np.array([[a, 0.0], [0.0, b]]), basis
+    raise AnodescreenError(f"unknown MoS2 phase {phase!r} (use {' or '.join(PHASES)})", "phase")
+
+
+def _layer(matrix: np.ndarray, vectors: np.ndarray, basis) -> tuple[list[str], np.ndarray]:
+    species, cart = [], []
+    for element, frac, z in basis:
+        points = lattice_points(matrix, np.array([frac]), vectors)
+        points[:, 2] = z
+        species += [element] * len(points)
+        cart.append(points)
+    return species, np.vstack(cart)
+
+
+def mos2_monolayer(phase: str = "2H", size="1x1", vacuum: float = 15.0) -> Structure:
+    """A MoS2 monolayer in the 2H or 1T′ phase; ``size`` is ``"nxm"`` of its own cell."""
+    vectors, basis = _mos2_cell(phase)
+    n, m = (int(x) for x in str(size).lower().split("x"))
+    matrix = np.diag([n, m])
+    species, cart = _layer(matrix, vectors, basis)
+    label = f"MoS2-{phase}({n}x{m})"
+    return check_min_distance(slab_structure(matrix @ vectors, species, cart, vacuum, label=label), label)
+
+
+def heterostructure_candidates(phase: str = "2H", max_strain: float = 0.03,
+                               max_area: float = 150.0) -> list[LatticeMatch]:
+    """Coincidence cells of graphene (film) on MoS2 (substrate), smallest area first."""
+    vectors, _ = _mos2_cell(phase)
+    return lattice_matches(PRIMITIVE[:, :2], vectors, max_strain, max_area)
+
+
+def graphene_mos2(
+    phase: str = "2H",
+    max_strain: float = 0.03,
+    max_area: float = 150.0,
+    match: int = 0,
+    interlayer: float = 3.4,
+    vacuum: float = 15.0,
+) -> Structure:
+    """Graphene on a MoS2 monolayer; ``match`` indexes :func:`heterostructure_candidates`."""
+    candidates = heterostructure_candidates(phase, max_strain, max_area)
+    if not 0 <= match < len(candidates):
+        raise AnodescreenError(f"match {match} out of range (found {len(candidates)})", "match")
+    chosen = candidates[match]
+    vectors, basis = _mos2_cell(phase)
+    species, cart = _layer(chosen.substrate_matrix, vectors, basis)
+    cell = chosen.substrate_matrix @ vectors
+    _, graphene_cart = honeycomb_positions(chosen.film_matrix)
+    g_vectors = chosen.film_matrix @ PRIMITIVE[:, :2]
+    frac = np.linalg.solve(g_vectors.T, graphene_cart[:, :2].T).T  # graphene takes the strain
+    sheet = np.hstack([frac @ cell, np.full((len(frac), 1), S_HEIGHT + interlayer)])
+    species += ["C"] * len(sheet)
+    g_name = supercell_name(chosen.film_matrix)
+    m_name = _mos2_name(chosen.substrate_matrix, phase)
+    label = f"G({g_name})/MoS2-{phase}({m_name})"
+    structure = slab_structure(cell, species, np.vstack([cart, sheet]), vacuum, label=label)
+    structure.properties.update({"strain": round(chosen.max_strain, 6), "twist": round(chosen.twist, 4),
+                                 "phase": phase})
+    return check_min_distance(structure, label)
+
+
+def _mos2_name(matrix: np.ndarray, phase: str) -> str:
+    if phase == "2H":  # the same hexagonal naming as graphene supercells
+        return supercell_name(matrix)
+    if matrix[0, 1] == 0 and matrix[1, 0] == 0:
+        return f"{matrix[0, 0]}x{matrix[1, 1]}"
+    return "[" + " ".join(str(x) for x in matrix.ravel()) + "]"

@@ -1,0 +1,123 @@
+"""Multilayers, heterostructures, slabs and compounds against known geometry."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from anodescreen.analysis.energies import capacity
+from anodescreen.errors import AnodescreenError
+from anodescreen.structures import adsorption_sites
+from anodescreen.structures._geometry import min_distance
+from anodescreen.structures._matching import lattice_matches
+from anodescreen.structures.compounds import COMPOUNDS, compound
+from anodescreen.structures.graphene import PRIMITIVE
+from anodescreen.structures.heterostructure import graphene_mos2, heterostructure_candidates, mos2_monolayer
+from anodescreen.structures.intercalation import metal_multilayer_bilayer, metal_planes
+from anodescreen.structures.slabs import metal_slab, sei_slab
+
+# DOMAIN.md §3 (Chepkasov et al. 2020), host+metal mass, mAh/g
+TABLE = {"Li": [177, 595, 828, 1020], "Na": [160, 335, 439, 521], "K": [146, 214, 277, 326],
+         "Rb": [116, 142, 173, 200], "Cs": [96, 105, 125, 140]}
+
+
+def test_mos2_2h_geometry():
+    m = mos2_monolayer("2H")
+    assert m.lattice.a == pytest.approx(3.16)
+    mo = [i for i, s in enumerate(m) if s.species_string == "Mo"][0]
+    bonds = [n.nn_distance for n in m.get_neighbors(m[mo], 2.6)]
+    # trigonal prismatic: six S at sqrt((a/√3)² + (3.17/2)²)
+    assert bonds == pytest.approx([math.hypot(3.16 / math.sqrt(3), 3.17 / 2)] * 6, abs=1e-6)
+    assert bonds[0] == pytest.approx(2.417, abs=0.001)
+
+
+def test_mos2_1tprime_has_dimerised_mo_chains():
+    m = mos2_monolayer("1T'")
+    mo_mo = sorted({round(n.nn_distance, 3) for s in m if s.species_string == "Mo"
+                    for n in m.get_neighbors(s, 3.3) if n.species_string == "Mo"})
+    assert mo_mo[0] == pytest.approx(2.77, abs=1e-3)  # the Mo–Mo dimer of 1T′
+    assert min_distance(m) > 2.2
+
+
+def test_graphene_on_4x4_mos2_is_a_known_coincidence_cell():
+    # 5x5 graphene (12.30 Å) on 4x4 MoS2 (12.64 Å): 2.7-2.8 % strain, no twist (DOMAIN.md §1)
+    cells = heterostructure_candidates("2H", 0.03, 150)
+    aligned = [c for c in cells if abs(c.twist) < 1e-6 and round(c.area) == round(16 * 3.16**2 * math.sqrt(3) / 2)]
+    assert aligned and aligned[0].max_strain == pytest.approx(1 - 5 * 2.4595 / 12.64, abs=1e-3)
+    assert [round(c.area, 6) for c in cells] == sorted(round(c.area, 6) for c in cells)
+    # no cell is a repeat of a smaller one with the same strain and |twist|
+    for i, big in enumerate(cells):
+        for small in cells[:i]:
+            multiple = abs(big.area / small.area - round(big.area / small.area)) < 1e-6
+            assert not (multiple and abs(big.max_strain - small.max_strain) < 1e-6
+                        and abs(abs(big.twist) - abs(small.twist)) < 1e-3)
+    h = graphene_mos2("2H", match=cells.index(aligned[0]))
+    assert h.properties["label"] == "G(5x5)/MoS2-2H(4x4)"
+    assert h.composition.as_dict() == {"Mo": 16, "S": 32, "C": 50}
+
+
+def test_heterostructure_interface_and_outside_sites():
+    h = graphene_mos2("2H")
+    for region in ("gallery", "top", "bottom"):
+        assert adsorption_sites(h, region=region)
+
+
+def test_lattice_match_of_identical_lattices_is_unstrained():
+    (first, *_) = lattice_matches(PRIMITIVE, PRIMITIVE, 0.01, 20)
+    assert first.max_strain == pytest.approx(0, abs=1e-9) and abs(first.twist) < 1e-9
+    with pytest.raises(AnodescreenError, match="impossible"):
+        lattice_matches(PRIMITIVE, PRIMITIVE, 0.0)
+
+
+@pytest.mark.parametrize("lattice", ["fcc", "hcp", "bcc"])
+def test_metal_planes_keep_the_bulk_atomic_volume(lattice):
+    vectors, _, spacing = metal_planes("K", lattice)
+    area = abs(np.linalg.det(vectors))
+    assert area * spacing == pytest.approx(5.23**3 / 2, rel=1e-9)  # bcc K, 2 atoms per a³
+
+
+@pytest.mark.parametrize("metal", TABLE)
+def test_multilayer_stoichiometry_against_the_capacity_table(metal):
+    """Reported, not forced: the builder's density is within 10 % of the published table."""
+    values = []
+    for layers in (2, 3, 4):
+        s = metal_multilayer_bilayer(metal, "AB", layers)
+        assert s.properties["strain"] <= 0.05 and min_distance(s) > 1.3
+        values.append(capacity(s.composition[metal], f"C{int(s.composition['C'])}", metal, True))
+    assert values == sorted(values)  # more layers store more metal
+    for value, published in zip(values, TABLE[metal][1:]):
+        assert abs(value / published - 1) < 0.10
+
+
+def test_cu111_has_four_sites_and_fcc_nearest_neighbour():
+    slab = metal_slab("Cu", (1, 1, 1), 4, (2, 2))
+    assert min_distance(slab) == pytest.approx(3.61 / math.sqrt(2), abs=1e-3)
+    assert sorted(s.label for s in adsorption_sites(slab)) == ["Cu-hollow", "bridge", "hollow", "top"]
+
+
+def test_sei_slabs_are_stoichiometric():
+    for formula, miller in (("LiF", (1, 0, 0)), ("NaF", (1, 0, 0)), ("Li2O", (1, 1, 1))):
+        slab = sei_slab(formula, miller)
+        assert slab.composition.reduced_formula == formula
+
+
+@pytest.mark.parametrize("formula", COMPOUNDS)
+def test_compound_prototypes(formula):
+    c = compound(formula)
+    assert c.composition.reduced_formula == formula
+    expected = {"rocksalt": 225, "antifluorite": 225, "2H": 194, "P6/mmm": 191}[COMPOUNDS[formula][0]]
+    assert SpacegroupAnalyzer(c).get_space_group_number() == expected
+
+
+def test_bad_inputs():
+    with pytest.raises(AnodescreenError, match="phase"):
+        mos2_monolayer("3R")
+    with pytest.raises(AnodescreenError, match="Miller"):
+        metal_slab("Cu", (0, 0, 0))
+    with pytest.raises(AnodescreenError, match="layers"):
+        metal_multilayer_bilayer("K", layers=5)
+    with pytest.raises(AnodescreenError, match="no prototype"):
+        compound("XeF6")
