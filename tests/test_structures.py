@@ -185,3 +185,59 @@ def test_same_pocket_gives_same_sites_for_every_metal(motif):
     labels = {m: [s.label for s in adsorption_sites(sac_site(m, motif), centre=(0.5, 0.5), max_distance=3.0)]
               for m in ("Mn", "Fe", "Zn", "Zr", "Pt")}
     assert len({tuple(v) for v in labels.values()}) == 1, labels
+
+
+def test_sac_on_bilayer_keeps_ab_registry_under_the_pocket():
+    single, double = sac_site("Fe"), sac_site("Fe", bilayer=True)
+    assert double.properties["label"] == "Fe-N4@BLG-AB(5x5)"
+    assert double.composition["C"] - single.composition["C"] == 50
+    over_atom = _registry(double)  # upper-sheet atoms (C, N, Fe) eclipsing a lower C
+    assert 0.4 < sum(over_atom) / len(over_atom) < 0.6  # AB: about half
+    assert min_distance(double) > 1.3
+    sites = lambda host: adsorption_sites(host, centre=(0.5, 0.5), max_distance=2.0)  # noqa: E731
+    assert {s.kind for s in sites(double)} == {s.kind for s in sites(single)}
+    # the AB under-sheet breaks the pocket's mirror symmetry: N sites split in two,
+    # and the pocket hollow lies over a carbon of the lower sheet
+    assert {"N-top#1", "N-top#2", "C-hollow"} <= {s.label for s in sites(double)}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "label", "nearest"),
+    [("Zn", "Zn-hcp", 2.66), ("Cu", "Cu-fcc", 3.61 / math.sqrt(2)), ("Fe", "Fe-bcc", 2.87 * math.sqrt(3) / 2),
+     ("O", "O-dimer", 1.208), ("N", "N-dimer", 1.098), ("C", "C-graphite", 2.46 / math.sqrt(3))],
+)
+def test_elemental_ground_states(symbol, label, nearest):
+    from anodescreen.structures import elemental_reference, reference_structure
+
+    s = elemental_reference(symbol)
+    assert s.properties["label"] == label
+    assert min_distance(s) == pytest.approx(nearest, abs=1e-3)
+    assert reference_structure(label).to(fmt="poscar") == s.to(fmt="poscar")
+    if symbol == "O":
+        assert sum(s.site_properties["magmom"]) == 2.0  # triplet O2
+
+
+def test_unbuilt_ground_state_is_a_clear_error():
+    from anodescreen.structures import elemental_reference
+
+    with pytest.raises(AnodescreenError, match="no built-in ground state for Mn"):
+        elemental_reference("Mn")
+
+
+def test_hollow_coverage_on_graphene():
+    from anodescreen.structures import cover
+
+    host = graphene("3x3")
+    hollow = adsorption_sites(host)[0]
+    # every hexagon filled (LiC2) puts Li 2.46 Å apart, closer than 2 r_cov(Li) = 2.56 Å
+    with pytest.raises(AnodescreenError, match="9 Li on hollow would be 2.46 Å apart"):
+        cover(host, "Li", hollow, 1.0)
+    third = cover(host, "Li", hollow, 1 / 3)  # the √3×√3 (LiC6-like) pattern
+    assert third.composition["Li"] == 3
+    li = [s for s in third if s.species_string == "Li"]
+    assert min(a.distance(b) for i, a in enumerate(li) for b in li[i + 1:]) == pytest.approx(4.26, abs=0.01)
+    assert third.properties["label"] == "G(3x3)/Li@hollow/0.3333ML"
+    with pytest.raises(AnodescreenError, match="use a larger supercell"):
+        cover(graphene("1x1"), "Li", adsorption_sites(graphene("1x1"))[0], 0.3)
+    with pytest.raises(AnodescreenError, match="apart"):
+        cover(host, "Cs", [s for s in adsorption_sites(host) if s.label == "top"][0], 1.0)

@@ -15,9 +15,14 @@ from anodescreen.structures.intercalation import (
     intercalated_bilayer,
     metal_multilayer_bilayer,
 )
-from anodescreen.structures.references import bulk_metal, isolated_atom, reference_structure
+from anodescreen.structures.references import (
+    bulk_metal,
+    elemental_reference,
+    isolated_atom,
+    reference_structure,
+)
 from anodescreen.structures.sac import sac_site
-from anodescreen.structures.sites import Site, add_adsorbate, adsorption_sites
+from anodescreen.structures.sites import Site, add_adsorbate, adsorption_sites, cover
 from anodescreen.structures.slabs import metal_slab, sei_slab, surface_slab
 
 __all__ = [
@@ -27,7 +32,9 @@ __all__ = [
     "bilayer_graphene",
     "bulk_metal",
     "compound",
+    "cover",
     "defective_graphene",
+    "elemental_reference",
     "expanded_bilayer",
     "gallery_sites",
     "graphene",

@@ -40,10 +40,11 @@ def parse_motif(motif: str) -> list[str]:
     return species
 
 
-def defect_pocket(size, motif: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+def defect_pocket(size, motif: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A sheet with a vacancy pocket at its centre, lined by the motif's species.
 
-    Returns species, Cartesian positions, in-plane cell vectors and the pocket centre.
+    Returns species, Cartesian positions, in-plane cell vectors, the pocket centre and
+    the in-plane translation applied to the pristine honeycomb to centre the pocket.
     """
     pocket_species = parse_motif(motif)
     vectors, cart = honeycomb_positions(size)
@@ -52,7 +53,8 @@ def defect_pocket(size, motif: str) -> tuple[list[str], np.ndarray, np.ndarray, 
     # the removed atoms: a C-C bond (double vacancy) or one atom (single vacancy)
     removed_centre = 0.5 * (p1 + p2) if len(pocket_species) == 4 else (p1 + 2 * p2) / 3
     centre = 0.5 * (a1 + a2)
-    xy = cart[:, :2] + (centre - removed_centre)
+    offset = centre - removed_centre
+    xy = cart[:, :2] + offset
     frac = np.mod(np.linalg.solve(np.array([a1, a2]).T, xy.T).T, 1.0)
     xy = frac @ np.array([a1, a2])
     dist = np.linalg.norm(xy - centre, axis=1)
@@ -69,7 +71,7 @@ def defect_pocket(size, motif: str) -> tuple[list[str], np.ndarray, np.ndarray, 
         species[index] = element
     keep = np.setdiff1d(np.arange(len(xy)), removed)
     cart_out = np.hstack([xy[keep], np.zeros((len(keep), 1))])
-    return [species[i] for i in keep], cart_out, vectors, np.array([*centre, 0.0])
+    return [species[i] for i in keep], cart_out, vectors, np.array([*centre, 0.0]), offset
 
 
 DEFECTS = {"graphitic-N": None, "sv": "C3", "dv": "C4", "pyridinic-N3": "N3", "pyridinic-N4": "N4"}
@@ -92,5 +94,5 @@ def defective_graphene(size="4x4", kind: str = "graphitic-N", vacuum: float = 15
         sheet.replace(int(np.argmin(np.linalg.norm(sheet.cart_coords - centre, axis=1))), "N")
         sheet.properties["label"] = label
         return canonical(sheet)
-    species, cart, vectors, _ = defect_pocket(size, DEFECTS[kind])
+    species, cart, vectors, _, _ = defect_pocket(size, DEFECTS[kind])
     return slab_structure(vectors, species, cart, vacuum, label=label)

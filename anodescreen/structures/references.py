@@ -1,15 +1,20 @@
-"""Reference states: bulk metals and isolated atoms, each named by a stable key.
+"""Reference states: bulk metals, elemental ground states and isolated atoms, by stable key.
 
 ``bulk_metal("Li")`` is the conventional cubic cell of the element's ground-state
 crystal in ASE's reference data (bcc for all alkali metals, a = 3.49, 4.23, 5.23, 5.59,
 6.05 Å for Li → Cs), labelled ``Li-bcc``. ``isolated_atom("Li")`` is one atom in a
 15 × 15.5 × 16 Å box (unequal edges break the cubic symmetry so that DFT can find the
 open-shell ground state), labelled ``Li-atom``, with an initial moment of 1 μB for
-odd-electron atoms.
+odd-electron atoms. ``elemental_reference("Zn")`` is the ground state used for formation
+energies: the bcc/fcc/hcp crystal of ASE's reference data (with its magnetic moment),
+AB graphite for C (a = 2.46 Å, c = 6.70 Å), and a dimer in the atom box for H, N, O, F,
+Cl (experimental bond lengths; O2 as a triplet), labelled ``Zn-hcp``, ``C-graphite``,
+``O-dimer``. α-Mn and α-S (58- and 128-atom cells) are not built in.
 """
 
 from __future__ import annotations
 
+from ase.data import atomic_numbers, reference_states
 from pymatgen.core import Element, Lattice, Structure
 
 from anodescreen.errors import AnodescreenError
@@ -38,6 +43,38 @@ def bulk_metal(symbol: str, lattice: str | None = None, a: float | None = None) 
     )
 
 
+#: experimental dimer bond lengths (Å; NIST CCCBDB) and total spin moment (μB)
+DIMERS = {"H": (0.741, 0.0), "N": (1.098, 0.0), "O": (1.208, 2.0), "F": (1.412, 0.0), "Cl": (1.988, 0.0)}
+
+
+def elemental_reference(symbol: str) -> Structure:
+    """Ground state of an element for formation energies (see the module docstring)."""
+    check_element(symbol, "element")
+    state = reference_states[atomic_numbers[symbol]]
+    if symbol in DIMERS:
+        d, moment = DIMERS[symbol]
+        box = Lattice.orthorhombic(*ATOM_BOX)
+        coords = [[0.5, 0.5, 0.5 - d / 2 / ATOM_BOX[2]], [0.5, 0.5, 0.5 + d / 2 / ATOM_BOX[2]]]
+        return Structure(box, [symbol] * 2, coords, site_properties={"magmom": [moment / 2] * 2},
+                         properties={"label": f"{symbol}-dimer"})
+    if symbol == "C":
+        coords = [[0, 0, 0.25], [0, 0, 0.75], [1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
+        return Structure(Lattice.hexagonal(2.46, 6.70), ["C"] * 4, coords, properties={"label": "C-graphite"})
+    magmom = state.get("magmom_per_atom")
+    lattice, a = state["symmetry"], state.get("a")
+    if lattice in _CUBIC_BASIS:
+        structure = bulk_metal(symbol, lattice, a)
+    elif lattice == "hcp":
+        coords = [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
+        structure = Structure(Lattice.hexagonal(a, a * state["c/a"]), [symbol] * 2, coords,
+                              properties={"label": f"{symbol}-hcp"})
+    else:
+        raise AnodescreenError(f"no built-in ground state for {symbol} ({lattice}); supply one", "element")
+    if magmom:
+        structure.add_site_property("magmom", [float(magmom)] * len(structure))
+    return structure
+
+
 def isolated_atom(symbol: str, box: tuple[float, float, float] = ATOM_BOX) -> Structure:
     """One ``symbol`` atom at the centre of an orthorhombic box (Å)."""
     check_element(symbol, "element")
@@ -59,5 +96,7 @@ def reference_structure(name: str) -> Structure:
         raise AnodescreenError(f"reference {name!r} is not of the form Li-bcc / Li-atom", "reference") from None
     if kind == "atom":
         return isolated_atom(symbol)
+    if kind in ("hcp", "graphite", "dimer"):
+        return elemental_reference(symbol)
     return bulk_metal(symbol, kind)
 

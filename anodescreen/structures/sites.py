@@ -101,30 +101,83 @@ def add_adsorbate(host: Structure, element: str, site: Site) -> Structure:
     """``host`` with one ``element`` atom on ``site``.
 
     On the top (bottom) region the atom is lowered (raised) until it touches the first
-    host atom at 1.05 × the sum of covalent radii; in a gallery it sits in the mid-plane. The label
-    becomes ``<host label>/<element>@<site label>`` and the new atom carries the site
-    property ``adsorbate=True``.
+    host atom at 1.05 × the sum of covalent radii; in a gallery it sits in the mid-plane.
+    The label becomes ``<host label>/<element>@<site label>`` and the new atom carries the
+    site property ``adsorbate=True``.
     """
     check_alkali(element, "adsorbate")
-    frac_xy = np.array(site.frac_xy)
-    if site.region == "gallery":
-        z = site.z
-    else:
-        z = _contact_height(host, element, frac_xy, -1.0 if site.region == "bottom" else 1.0)
-    cart = host.lattice.get_cartesian_coords([*frac_xy, 0.0])
-    cart[2] = z
+    label = host.properties.get("label", host.composition.reduced_formula)
+    return _place(host, element, site, [np.array(site.frac_xy)], f"{label}/{element}@{site.label}")
+
+
+def _place(host: Structure, element: str, site: Site, positions: list[np.ndarray], label: str) -> Structure:
+    """``host`` with ``element`` at in-plane ``positions`` of ``site``'s region.
+
+    Heights are set against the bare host, so adsorbates never stack on each other.
+    """
     structure = host.copy()
     structure.add_site_property("adsorbate", [False] * len(host))
     props = {key: 0.0 for key in structure.site_properties} | {"adsorbate": True}
     if "magmom" in props:
         props["magmom"] = 1.0
-    structure.append(element, cart, coords_are_cartesian=True, properties=props)
-    label = host.properties.get("label", host.composition.reduced_formula)
-    structure.properties = {**host.properties, "label": f"{label}/{element}@{site.label}"}
-    d = min(structure.get_distance(len(structure) - 1, i) for i in range(len(host)))
-    if d < MIN_DISTANCE:
-        raise AnodescreenError(f"{element} on {site.label} is only {d:.2f} Å from the host", "site")
+    for frac_xy in positions:
+        if site.region == "gallery":
+            z = site.z
+        else:
+            z = _contact_height(host, element, frac_xy, -1.0 if site.region == "bottom" else 1.0)
+        cart = host.lattice.get_cartesian_coords([*frac_xy, 0.0])
+        cart[2] = z
+        structure.append(element, cart, coords_are_cartesian=True, properties=props)
+        d = min(structure.get_distance(len(structure) - 1, i) for i in range(len(host)))
+        if d < MIN_DISTANCE:
+            raise AnodescreenError(f"{element} on {site.label} is only {d:.2f} Å from the host", "site")
+    structure.properties = {**host.properties, "label": label}
     return canonical(structure)
+
+
+def cover(host: Structure, element: str, site: Site, coverage: float = 1.0) -> Structure:
+    """``host`` with ``element`` on a fraction ``coverage`` of the copies of ``site``.
+
+    The copies are the site's symmetry orbit in the cell; ``round(coverage × copies)`` of
+    them are taken by farthest-point selection from the representative (ties broken by
+    position), so the adsorbates are spread as evenly as the cell allows. Raises if the
+    cell holds no copy at that coverage or if two adsorbates would sit closer than twice
+    the covalent radius. The label ends in ``@<site>/<coverage>ML``.
+    """
+    check_alkali(element, "adsorbate")
+    orbit = _orbit(host, np.array(site.frac_xy), site.z)
+    n = int(round(coverage * len(orbit)))
+    if not 0 < coverage <= 1 or n < 1:
+        raise AnodescreenError(
+            f"coverage {coverage} of {len(orbit)} {site.label} sites places no atom; use a larger supercell",
+            "coverage")
+    chosen = [0]
+    while len(chosen) < n:
+        gaps = [min(_plane_distance(host, orbit[i], orbit[j]) for j in chosen) for i in range(len(orbit))]
+        chosen.append(max((i for i in range(len(orbit)) if i not in chosen), key=lambda i: (round(gaps[i], 6), -i)))
+    positions = orbit[chosen]
+    if n > 1:
+        closest = min(_plane_distance(host, a, b) for k, a in enumerate(positions) for b in positions[k + 1:])
+        if closest < 2 * covalent_radius(element):
+            raise AnodescreenError(f"{n} {element} on {site.label} would be {closest:.2f} Å apart", "coverage")
+    label = host.properties.get("label", host.composition.reduced_formula)
+    return _place(host, element, site, list(positions), f"{label}/{element}@{site.label}/{round(n / len(orbit), 4)}ML")
+
+
+def _orbit(host: Structure, frac_xy: np.ndarray, z: float) -> np.ndarray:
+    """In-plane copies of a site under the host's symmetry, representative first."""
+    ops = SpacegroupAnalyzer(host, symprec=SYMPREC).get_symmetry_operations(cartesian=False)
+    zf = z / host.lattice.c
+    copies = [np.mod(frac_xy, 1.0)]
+    for op in ops:
+        image = op.operate([frac_xy[0], frac_xy[1], zf])
+        if abs(((image[2] - zf + 0.5) % 1.0) - 0.5) * host.lattice.c >= _SAME:
+            continue  # maps the site to another plane
+        image = np.mod(np.round(image[:2], 10), 1.0)
+        if _plane_distances(host, image, np.array(copies)).min() > _SAME:
+            copies.append(image)
+    rest = sorted(copies[1:], key=lambda f: (round(f[1], 6), round(f[0], 6)))
+    return np.array([copies[0], *rest])
 
 
 def site_of(structure: Structure, index: int, region: str = "top") -> str:

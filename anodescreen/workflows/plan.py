@@ -94,8 +94,8 @@ def expand_hosts(spec: CampaignSpec, metal: str) -> list[_Host]:
         if isinstance(entry, SacHosts):
             for m in entry.metals:
                 for motif in entry.motifs:
-                    s = sac_site(m, motif, entry.size, entry.min_image_distance, entry.vacuum)
-                    size = s.properties["label"].split("G(")[1].rstrip(")")
+                    s = sac_site(m, motif, entry.size, entry.min_image_distance, entry.vacuum, entry.bilayer)
+                    size = s.properties["label"].split("(")[1].rstrip(")")
                     info = HostInfo(family="sac", label=s.properties["label"], metal=m, motif=motif,
                                     supercell=size)
                     hosts.append(_Host(info, s, s, "top", (0.5, 0.5), entry.site_radius))

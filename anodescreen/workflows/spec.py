@@ -36,6 +36,7 @@ class SacHosts(_Strict):
     size: str | None = Field(None, description="supercell; default from min_image_distance")
     min_image_distance: float = Field(10.0, gt=0, description="Å between periodic metal images")
     site_radius: float = Field(3.0, gt=0, description="sites within this in-plane distance of the metal (Å)")
+    bilayer: bool = Field(False, description="a pristine graphene sheet under the SAC sheet (AB)")
     vacuum: float = 15.0
 
     _size = field_validator("size")(_size)
