@@ -121,3 +121,16 @@ def test_bad_inputs():
         metal_multilayer_bilayer("K", layers=5)
     with pytest.raises(AnodescreenError, match="no prototype"):
         compound("XeF6")
+
+
+def test_metal_film_at_the_heterostructure_interface():
+    from anodescreen.structures.heterostructure import metal_film_heterostructure
+
+    film = metal_film_heterostructure("K", 2)
+    host = graphene_mos2(repeat=film.properties["repeat"])
+    # same MoS2 and graphene, now with a K film between them
+    assert {e: film.composition[e] for e in ("Mo", "S", "C")} == host.composition.as_dict()
+    assert film.properties["metal_strain"] <= 0.05 and min_distance(film) > 1.3
+    z = {e: [s.coords[2] for s in film if s.species_string == e] for e in ("S", "K", "C")}
+    assert max(z["S"]) < min(z["K"]) and max(z["K"]) < min(z["C"])  # K between S and graphene
+    assert len({round(v, 3) for v in z["K"]}) == 2  # two planes

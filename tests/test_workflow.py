@@ -104,3 +104,30 @@ def test_plan_for_multilayers_heterostructures_and_slabs():
     slab_sites = sorted(q.site for q in plan.quantities if q.host.family == "slab")
     assert slab_sites == ["F-Li-bridge", "F-top", "Li-top", "hollow"]
     assert all(q.adsorbate.count == 1 for q in plan.quantities if q.kind == "binding_energy")
+
+
+def test_heterostructure_film_is_an_intercalation_quantity():
+    spec = CampaignSpec.model_validate({
+        "name": "films", "adsorbates": [{"element": "Na"}],
+        "hosts": [{"family": "heterostructure", "regions": ["gallery"], "films": [1]}],
+    })
+    plan = plan_campaign(spec)
+    kinds = {(q.kind, q.adsorbate.count > 1) for q in plan.quantities}
+    assert ("intercalation_energy", True) in kinds and ("binding_energy", False) in kinds
+    film = next(q for q in plan.quantities if q.kind == "intercalation_energy")
+    assert film.host.label != next(q for q in plan.quantities if q.kind == "binding_energy").host.label
+
+
+def test_relabelled_rows_are_replaced_not_duplicated(memory_stores):
+    """A row of the same calculations under an old label is superseded by the new one."""
+    from anodescreen.db.schema import ResultRow
+    from anodescreen.workflows.harvest import _drop_superseded
+
+    base = {"kind": "binding_energy", "reference": "bulk", "value": -1.0, "lot_key": "L",
+            "calc_keys": {"complex": "c", "host": "h", "reference": "r"}}
+    memory_stores.results.update([{**base, "row_id": "old"}, {**base, "row_id": "other",
+                                  "calc_keys": {"complex": "c", "host": "h", "reference": "r2"}}], key="row_id")
+    new = ResultRow.model_construct(row_id="new", kind="binding_energy", reference="bulk",
+                                    calc_keys=base["calc_keys"])
+    assert _drop_superseded(memory_stores, [new]) == 1
+    assert sorted(d["row_id"] for d in memory_stores.results.query({})) == ["other"]

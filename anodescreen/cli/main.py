@@ -92,7 +92,8 @@ def run(
     h = report.harvest
     out.print(f"{campaign.name}: {report.planned} calculations ({report.reused} reused, "
               f"{report.computed} computed, {len(report.failed)} failed); rows: {h.new} new, "
-              f"{h.updated} updated, {h.unchanged} unchanged", highlight=False)
+              f"{h.updated} updated, {h.unchanged} unchanged"
+              + (f", {h.superseded} relabelled rows replaced" if h.superseded else ""), highlight=False)
     for label, reason in report.failed:
         out.print(f"  failed {label}: {reason}", highlight=False)
     stores.close()

@@ -14,6 +14,12 @@ strain, stored with the twist in ``properties``. Alkali sites: ``region="gallery
 (interface), ``"top"`` (outside, on graphene) or ``"bottom"`` (outside, under MoS2) in
 :func:`anodescreen.structures.sites.adsorption_sites`. Labels read
 ``G(5x5)/MoS2-2H(4x4)``.
+
+:func:`metal_film_heterostructure` puts 1–4 close-packed alkali planes (as in
+:mod:`anodescreen.structures.intercalation`) at the interface: the metal plane is
+matched to the heterostructure cell (metal strained), both sheets are repeated by the
+resulting supercell, and each outer metal plane sits half the GIC spacing from the
+sheet it faces (S plane or graphene); relax before use.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pymatgen.core import Structure
 from anodescreen.errors import AnodescreenError
 from anodescreen.structures._geometry import check_min_distance, slab_structure
 from anodescreen.structures._matching import LatticeMatch, lattice_matches
+from anodescreen.structures.data import INTERCALATED_SPACING, check_alkali
 from anodescreen.structures.graphene import PRIMITIVE, honeycomb_positions, lattice_points, supercell_name
 
 A_2H, A_1T = 3.16, 3.18
@@ -83,24 +90,87 @@ def graphene_mos2(
     match: int = 0,
     interlayer: float = 3.4,
     vacuum: float = 15.0,
+    repeat=None,
 ) -> Structure:
-    """Graphene on a MoS2 monolayer; ``match`` indexes :func:`heterostructure_candidates`."""
+    """Graphene on a MoS2 monolayer; ``match`` indexes :func:`heterostructure_candidates`.
+
+    ``repeat`` (2×2 integers) enlarges the coincidence cell, e.g. to the cell of a metal
+    film from :func:`metal_film_heterostructure` (its ``properties["repeat"]``).
+    """
+    chosen = _candidate(phase, max_strain, max_area, match)
+    repeat = np.eye(2, dtype=int) if repeat is None else np.asarray(repeat, dtype=int)
+    return _stack(phase, chosen, repeat, interlayer, [], vacuum, "")
+
+
+def metal_film_heterostructure(
+    metal: str,
+    layers: int = 1,
+    phase: str = "2H",
+    lattice: str | None = None,
+    max_strain: float = 0.03,
+    max_area: float = 150.0,
+    match: int = 0,
+    metal_strain: float = 0.05,
+    metal_area: float = 400.0,
+    vacuum: float = 15.0,
+) -> Structure:
+    """``layers`` close-packed planes of ``metal`` between MoS2 and graphene.
+
+    The heterostructure cell is ``match`` of :func:`heterostructure_candidates`; the
+    metal plane is then matched onto it within ``metal_strain`` (smallest supercell).
+    """
+    from anodescreen.structures.intercalation import MULTILAYER_LATTICE, metal_planes
+
+    check_alkali(metal, "metal")
+    if layers not in (1, 2, 3, 4):
+        raise AnodescreenError(f"{layers} metal layers requested (use 1 to 4)", "layers")
+    chosen = _candidate(phase, max_strain, max_area, match)
+    lattice = lattice or MULTILAYER_LATTICE[metal]
+    film, shifts, spacing = metal_planes(metal, lattice)
+    cell = chosen.substrate_matrix @ _mos2_cell(phase)[0]
+    fit = lattice_matches(film, cell, metal_strain, metal_area)[0]
+    super_cell = fit.substrate_matrix @ cell
+    film_vectors = fit.film_matrix @ film
+    gap = INTERCALATED_SPACING[metal] / 2
+    planes = []
+    for k in range(layers):
+        points = lattice_points(fit.film_matrix, np.array([shifts[k % len(shifts)]]), film)
+        frac = np.linalg.solve(film_vectors.T, points[:, :2].T).T  # the metal takes the strain
+        planes.append(np.hstack([frac @ super_cell, np.full((len(frac), 1), S_HEIGHT + gap + k * spacing)]))
+    interlayer = 2 * gap + (layers - 1) * spacing
+    structure = _stack(phase, chosen, fit.substrate_matrix, interlayer, [(metal, np.vstack(planes))], vacuum,
+                       f"/{metal}-{lattice}/{layers}L")
+    structure.properties.update({"metal_strain": round(fit.max_strain, 6), "lattice": lattice,
+                                 "repeat": fit.substrate_matrix.tolist()})
+    return structure
+
+
+def _candidate(phase: str, max_strain: float, max_area: float, match: int) -> LatticeMatch:
     candidates = heterostructure_candidates(phase, max_strain, max_area)
     if not 0 <= match < len(candidates):
         raise AnodescreenError(f"match {match} out of range (found {len(candidates)})", "match")
-    chosen = candidates[match]
+    return candidates[match]
+
+
+def _stack(phase: str, chosen: LatticeMatch, repeat: np.ndarray, interlayer: float,
+           extra: list[tuple[str, np.ndarray]], vacuum: float, suffix: str) -> Structure:
+    """MoS2 and graphene of ``chosen`` repeated by ``repeat``, graphene ``interlayer`` Å above S."""
     vectors, basis = _mos2_cell(phase)
-    species, cart = _layer(chosen.substrate_matrix, vectors, basis)
-    cell = chosen.substrate_matrix @ vectors
-    _, graphene_cart = honeycomb_positions(chosen.film_matrix)
-    g_vectors = chosen.film_matrix @ PRIMITIVE[:, :2]
+    mos2_matrix = repeat @ chosen.substrate_matrix
+    graphene_matrix = repeat @ chosen.film_matrix
+    species, cart = _layer(mos2_matrix, vectors, basis)
+    cell = mos2_matrix @ vectors
+    _, graphene_cart = honeycomb_positions(graphene_matrix)
+    g_vectors = graphene_matrix @ PRIMITIVE[:, :2]
     frac = np.linalg.solve(g_vectors.T, graphene_cart[:, :2].T).T  # graphene takes the strain
     sheet = np.hstack([frac @ cell, np.full((len(frac), 1), S_HEIGHT + interlayer)])
     species += ["C"] * len(sheet)
-    g_name = supercell_name(chosen.film_matrix)
-    m_name = _mos2_name(chosen.substrate_matrix, phase)
-    label = f"G({g_name})/MoS2-{phase}({m_name})"
-    structure = slab_structure(cell, species, np.vstack([cart, sheet]), vacuum, label=label)
+    parts = [cart, sheet]
+    for element, positions in extra:
+        species += [element] * len(positions)
+        parts.append(positions)
+    label = f"G({supercell_name(graphene_matrix)})/MoS2-{phase}({_mos2_name(mos2_matrix, phase)}){suffix}"
+    structure = slab_structure(cell, species, np.vstack(parts), vacuum, label=label)
     structure.properties.update({"strain": round(chosen.max_strain, 6), "twist": round(chosen.twist, 4),
                                  "phase": phase})
     return check_min_distance(structure, label)

@@ -41,6 +41,7 @@ class HarvestReport:
     updated: int = 0
     waiting: int = 0  # quantities whose inputs are not all computed yet
     failed: int = 0  # quantities with a failed input
+    superseded: int = 0  # stored rows of the same calculations under an older label
 
 
 def harvest(plan: Plan, stores: Stores) -> HarvestReport:
@@ -59,6 +60,7 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
             continue
         rows += _rows(quantity, calcs, plan.spec.name)
     ids = [r.row_id for r in rows]
+    report.superseded = _drop_superseded(stores, rows)
     existing = {d["row_id"]: d for d in stores.results.query({"row_id": {"$in": ids}})}
     to_write = []
     for row in rows:
@@ -76,6 +78,25 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
     if to_write:
         stores.results.update(to_write, key="row_id")
     return report
+
+
+def _drop_superseded(stores: Stores, rows: list[ResultRow]) -> int:
+    """Remove stored rows that hold the same number as a new row under another id.
+
+    Same kind, reference and input calculations means the same quantity; a different id
+    can only come from a changed label (e.g. a renamed site), so the old row goes.
+    """
+    identity = {(r.kind, r.reference, tuple(sorted(r.calc_keys.items()))): r.row_id for r in rows}
+    complexes = sorted({r.calc_keys["complex"] for r in rows})
+    stale = []
+    for doc in stores.results.query({"calc_keys.complex": {"$in": complexes}},
+                                    properties=["row_id", "kind", "reference", "calc_keys"]):
+        key = (doc["kind"], doc["reference"], tuple(sorted(doc["calc_keys"].items())))
+        if key in identity and identity[key] != doc["row_id"]:
+            stale.append(doc["row_id"])
+    if stale:
+        stores.results.remove_docs({"row_id": {"$in": stale}})
+    return len(stale)
 
 
 def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:

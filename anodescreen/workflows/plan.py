@@ -28,7 +28,7 @@ from anodescreen.structures import (
 )
 from anodescreen.structures.graphene import supercell_name
 from anodescreen.workflows.calcs import CalcRequest
-from anodescreen.structures.heterostructure import graphene_mos2
+from anodescreen.structures.heterostructure import graphene_mos2, metal_film_heterostructure
 from anodescreen.structures.intercalation import metal_multilayer_bilayer
 from anodescreen.structures.slabs import metal_slab, sei_slab
 from anodescreen.structures.compounds import COMPOUNDS
@@ -42,7 +42,7 @@ from anodescreen.workflows.spec import (
 )
 
 APPLIES = {"binding_energy": ("sac", "graphene", "heterostructure", "slab"),
-           "intercalation_energy": ("bilayer",)}
+           "intercalation_energy": ("bilayer", "heterostructure")}
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,15 @@ def expand_hosts(spec: CampaignSpec, metal: str) -> list[_Host]:
                 s = graphene_mos2(phase, entry.max_strain, entry.max_area, entry.match, vacuum=entry.vacuum)
                 info = HostInfo(family="heterostructure", label=s.properties["label"], phase=phase)
                 hosts += [_Host(info, s, s, region) for region in entry.regions]
+                for layers in entry.films:
+                    film = metal_film_heterostructure(metal, layers, phase, max_strain=entry.max_strain,
+                                                      max_area=entry.max_area, match=entry.match,
+                                                      vacuum=entry.vacuum)
+                    pristine = graphene_mos2(phase, entry.max_strain, entry.max_area, entry.match,
+                                             vacuum=entry.vacuum, repeat=film.properties["repeat"])
+                    film_info = HostInfo(family="heterostructure", label=pristine.properties["label"],
+                                         phase=phase)
+                    hosts.append(_Host(film_info, pristine, pristine, "gallery", multilayer=film))
         elif isinstance(entry, SlabHosts):
             build = sei_slab if entry.material in COMPOUNDS else metal_slab
             s = build(entry.material, entry.miller, entry.layers, entry.size, entry.vacuum)
@@ -152,7 +161,8 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
             atom = isolated_atom(metal)
             refs["atom"] = plan.add(atom.properties["label"], "static", atom)
         for host in expand_hosts(spec, metal):
-            kinds = [k for k in spec.calculations if host.info.family in APPLIES[k]]
+            kinds = [k for k in spec.calculations if host.info.family in APPLIES[k]
+                     and (k == "intercalation_energy") == (host.multilayer is not None or host.info.family == "bilayer")]
             if not kinds:
                 continue
             host_key = plan.add(host.info.label, "relax", host.reference)

@@ -94,6 +94,7 @@ class HeterostructureHosts(_Strict):
     phases: list[Literal["2H", "1T'"]] = ["2H"]
     regions: list[Literal["gallery", "top", "bottom"]] = Field(
         ["gallery"], description="gallery = interface; top = on graphene; bottom = under MoS2")
+    films: list[Literal[1, 2, 3, 4]] = Field([], description="metal layers of a film at the interface")
     max_strain: float = Field(0.03, gt=0, lt=0.5)
     max_area: float = Field(150.0, gt=0, description="largest coincidence cell searched (Å²)")
     match: int = Field(0, ge=0, description="which coincidence cell, smallest area first")
