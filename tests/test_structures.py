@@ -241,3 +241,12 @@ def test_hollow_coverage_on_graphene():
         cover(graphene("1x1"), "Li", adsorption_sites(graphene("1x1"))[0], 0.3)
     with pytest.raises(AnodescreenError, match="apart"):
         cover(host, "Cs", [s for s in adsorption_sites(host) if s.label == "top"][0], 1.0)
+
+
+@pytest.mark.parametrize("lattice", ["bcc", "fcc", "hcp"])
+def test_alkali_polymorphs_share_the_bulk_atomic_volume(lattice):
+    s = bulk_metal("Na", lattice)
+    assert s.properties["label"] == f"Na-{lattice}"
+    assert s.volume / len(s) == pytest.approx(4.23**3 / 2, rel=1e-9)
+    if lattice != "bcc":  # close packed: 12 equal nearest neighbours
+        assert len(s.get_neighbors(s[0], min_distance(s) + 1e-3)) == 12

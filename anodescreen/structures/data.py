@@ -55,4 +55,6 @@ def covalent_radius(symbol: str) -> float:
 def bulk_lattice_constant(symbol: str) -> tuple[str, float]:
     """Ground-state crystal structure and lattice constant (Å) from ASE reference data."""
     state = reference_states[atomic_numbers[symbol]]
+    if "a" not in state:
+        raise AnodescreenError(f"{symbol} has no crystalline reference lattice", "element")
     return state["symmetry"], float(state["a"])

@@ -14,6 +14,7 @@ Cl (experimental bond lengths; O2 as a triplet), labelled ``Zn-hcp``, ``C-graphi
 
 from __future__ import annotations
 
+import numpy as np
 from ase.data import atomic_numbers, reference_states
 from pymatgen.core import Element, Lattice, Structure
 
@@ -28,19 +29,30 @@ ATOM_BOX = (15.0, 15.5, 16.0)
 
 
 def bulk_metal(symbol: str, lattice: str | None = None, a: float | None = None) -> Structure:
-    """Conventional bcc or fcc cell of ``symbol`` (ASE reference lattice by default)."""
+    """Conventional bcc/fcc cell or 2-atom hcp cell of ``symbol``, labelled ``Li-fcc``.
+
+    The reference lattice (ASE) is used as is; another cubic or hcp polymorph of a
+    cubic reference metal is built at the same atomic volume (hcp with ideal c/a), so
+    ``bulk_metal("Li", "hcp")`` is the Li polymorph of equal density.
+    """
     check_element(symbol, "element")
     ref_lattice, ref_a = bulk_lattice_constant(symbol)
     lattice = lattice or ref_lattice
-    if lattice not in _CUBIC_BASIS:
-        raise AnodescreenError(f"no cubic {lattice!r} reference for {symbol} (use bcc or fcc)", "lattice")
-    a = a or (ref_a if lattice == ref_lattice else None)
-    if not a:
-        raise AnodescreenError(f"give a lattice constant for {lattice} {symbol}", "a")
+    if lattice not in (*_CUBIC_BASIS, "hcp"):
+        raise AnodescreenError(f"no {lattice!r} polymorph of {symbol} (use bcc, fcc or hcp)", "lattice")
+    label = {"properties": {"label": f"{symbol}-{lattice}"}}
+    if a is None and lattice != ref_lattice:
+        if ref_lattice not in _CUBIC_BASIS:
+            raise AnodescreenError(f"give a lattice constant for {lattice} {symbol}", "a")
+        volume = ref_a**3 / len(_CUBIC_BASIS[ref_lattice])
+        a = (volume * len(_CUBIC_BASIS[lattice])) ** (1 / 3) if lattice in _CUBIC_BASIS else (np.sqrt(2) * volume) ** (1 / 3)
+    a = a or ref_a
+    if lattice == "hcp":
+        c_over_a = reference_states[atomic_numbers[symbol]].get("c/a", np.sqrt(8 / 3)) if lattice == ref_lattice else np.sqrt(8 / 3)
+        coords = [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
+        return Structure(Lattice.hexagonal(a, a * c_over_a), [symbol] * 2, coords, **label)
     basis = _CUBIC_BASIS[lattice]
-    return Structure(
-        Lattice.cubic(a), [symbol] * len(basis), basis, properties={"label": f"{symbol}-{lattice}"}
-    )
+    return Structure(Lattice.cubic(a), [symbol] * len(basis), basis, **label)
 
 
 #: experimental dimer bond lengths (Å; NIST CCCBDB) and total spin moment (μB)
@@ -61,15 +73,11 @@ def elemental_reference(symbol: str) -> Structure:
         coords = [[0, 0, 0.25], [0, 0, 0.75], [1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
         return Structure(Lattice.hexagonal(2.46, 6.70), ["C"] * 4, coords, properties={"label": "C-graphite"})
     magmom = state.get("magmom_per_atom")
-    lattice, a = state["symmetry"], state.get("a")
-    if lattice in _CUBIC_BASIS:
-        structure = bulk_metal(symbol, lattice, a)
-    elif lattice == "hcp":
-        coords = [[1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]
-        structure = Structure(Lattice.hexagonal(a, a * state["c/a"]), [symbol] * 2, coords,
-                              properties={"label": f"{symbol}-hcp"})
+    if state["symmetry"] in (*_CUBIC_BASIS, "hcp"):
+        structure = bulk_metal(symbol)
     else:
-        raise AnodescreenError(f"no built-in ground state for {symbol} ({lattice}); supply one", "element")
+        raise AnodescreenError(f"no built-in ground state for {symbol} ({state['symmetry']}); supply one",
+                               "element")
     if magmom:
         structure.add_site_property("magmom", [float(magmom)] * len(structure))
     return structure
@@ -96,7 +104,7 @@ def reference_structure(name: str) -> Structure:
         raise AnodescreenError(f"reference {name!r} is not of the form Li-bcc / Li-atom", "reference") from None
     if kind == "atom":
         return isolated_atom(symbol)
-    if kind in ("hcp", "graphite", "dimer"):
+    if kind in ("graphite", "dimer"):
         return elemental_reference(symbol)
     return bulk_metal(symbol, kind)
 
