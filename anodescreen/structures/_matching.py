@@ -32,7 +32,9 @@ class LatticeMatch:
         return float(np.abs(np.linalg.eigvalsh(self.strain)).max())
 
 
-def _hexagonal(v: np.ndarray) -> bool:
+def is_hexagonal(v: np.ndarray) -> bool:
+    """Two equal in-plane vectors at 60° or 120°."""
+    v = np.asarray(v, dtype=float)[:2, :2]
     a, b = np.linalg.norm(v, axis=1)
     cos = v[0] @ v[1] / (a * b)
     return abs(a - b) < 1e-6 * a and abs(abs(cos) - 0.5) < 1e-6
@@ -80,7 +82,7 @@ def lattice_matches(
         strain = u - np.eye(2)
         if np.abs(np.linalg.eigvalsh(strain)).max() > max_strain + 1e-9:
             continue
-        period = 60.0 if _hexagonal(film2) and _hexagonal(sub2) else 180.0
+        period = 60.0 if is_hexagonal(film2) and is_hexagonal(sub2) else 180.0
         twist = (float(np.degrees(np.arctan2(r[1, 0], r[0, 0]))) + period / 2) % period - period / 2
         result = LatticeMatch(_integer_matrix(f, film2), _integer_matrix(s, sub2), strain,
                               round(twist, 6), float(abs(np.linalg.det(s))))

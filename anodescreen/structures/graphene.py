@@ -19,6 +19,7 @@ from pymatgen.core import Structure
 
 from anodescreen.errors import AnodescreenError
 from anodescreen.structures._geometry import slab_structure
+from anodescreen.structures._matching import is_hexagonal
 from anodescreen.structures.data import GRAPHENE_CC, GRAPHITE_SPACING
 
 A_GRAPHENE = GRAPHENE_CC * np.sqrt(3.0)
@@ -47,17 +48,19 @@ def supercell_matrix(size: str | int | tuple[int, int] | np.ndarray) -> np.ndarr
     return np.diag([int(match[1]), int(match[2])])
 
 
-def supercell_name(size: str | int | tuple[int, int]) -> str:
-    """Canonical name of a supercell, used in labels."""
+def supercell_name(size: str | int | tuple[int, int] | np.ndarray, primitive: np.ndarray | None = None) -> str:
+    """Canonical name of a supercell of ``primitive`` (graphene's by default), used in labels."""
     m = supercell_matrix(size)
+    primitive = PRIMITIVE[:, :2] if primitive is None else np.asarray(primitive)[:2, :2]
+    hexagonal = is_hexagonal(primitive)
     for name, special in _SPECIAL.items():
-        if np.array_equal(m, special):
+        if hexagonal and np.array_equal(m, special):
             return name
     if m[0, 1] == 0 and m[1, 0] == 0:
         return f"{m[0, 0]}x{m[1, 1]}"
-    v = m @ PRIMITIVE[:, :2]
+    v = m @ primitive
     n = int(round(abs(np.linalg.det(m))))
-    if np.isclose(*np.linalg.norm(v, axis=1)) and np.isclose(abs(v[0] @ v[1]) / (v[0] @ v[0]), 0.5):
+    if hexagonal and is_hexagonal(v):
         k = int(round(np.sqrt(n)))
         angle = np.degrees(np.arctan2(v[0, 1], v[0, 0])) % 60.0
         if k * k == n and min(angle, 60.0 - angle) < 1e-6:
@@ -66,17 +69,25 @@ def supercell_name(size: str | int | tuple[int, int]) -> str:
     return "[" + " ".join(str(x) for x in m.ravel()) + "]"
 
 
-def honeycomb_positions(size: str | int | tuple[int, int], shift=(0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
-    """In-plane supercell vectors (2×3) and Cartesian positions of one graphene sheet."""
+def honeycomb_positions(size, shift=(0.0, 0.0), cell: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """In-plane supercell vectors (2×3) and Cartesian positions of one graphene sheet.
+
+    With ``cell``, the sheet is strained onto that cell (same fractional positions).
+    """
     m = supercell_matrix(size)
     vectors = m @ PRIMITIVE[:, :2]
     vectors = np.hstack([vectors, np.zeros((2, 1))])
-    return vectors, lattice_points(m, _BASIS + np.asarray(shift), PRIMITIVE[:, :2])
+    return vectors, lattice_points(m, _BASIS + np.asarray(shift), PRIMITIVE[:, :2], cell)
 
 
-def lattice_points(m: np.ndarray, basis: np.ndarray, primitive: np.ndarray) -> np.ndarray:
-    """Cartesian positions (z = 0) of ``basis`` (primitive fractional) in the supercell ``m``."""
-    vectors = m @ primitive
+def lattice_points(m: np.ndarray, basis: np.ndarray, primitive: np.ndarray,
+                   cell: np.ndarray | None = None) -> np.ndarray:
+    """Cartesian positions (z = 0) of ``basis`` (primitive fractional) in the supercell ``m``.
+
+    With ``cell`` (2×2), the same fractional positions in that cell: the supercell is
+    strained onto it, as a film on a coincidence substrate.
+    """
+    vectors = m @ primitive if cell is None else np.asarray(cell)[:2, :2]
     inv = np.linalg.inv(m.T.astype(float))
     n = int(round(abs(np.linalg.det(m))))
     span = int(np.abs(m).sum()) + 1

@@ -31,7 +31,13 @@ from anodescreen.errors import AnodescreenError
 from anodescreen.structures._geometry import check_min_distance, slab_structure
 from anodescreen.structures._matching import LatticeMatch, lattice_matches
 from anodescreen.structures.data import INTERCALATED_SPACING, check_alkali
-from anodescreen.structures.graphene import PRIMITIVE, honeycomb_positions, lattice_points, supercell_name
+from anodescreen.structures.graphene import (
+    PRIMITIVE,
+    honeycomb_positions,
+    lattice_points,
+    supercell_matrix,
+    supercell_name,
+)
 
 A_2H, A_1T = 3.16, 3.18
 S_HEIGHT = 3.17 / 2  # Å, S plane above/below the Mo plane
@@ -69,10 +75,9 @@ def _layer(matrix: np.ndarray, vectors: np.ndarray, basis) -> tuple[list[str], n
 def mos2_monolayer(phase: str = "2H", size="1x1", vacuum: float = 15.0) -> Structure:
     """A MoS2 monolayer in the 2H or 1T′ phase; ``size`` is ``"nxm"`` of its own cell."""
     vectors, basis = _mos2_cell(phase)
-    n, m = (int(x) for x in str(size).lower().split("x"))
-    matrix = np.diag([n, m])
+    matrix = supercell_matrix(size)
     species, cart = _layer(matrix, vectors, basis)
-    label = f"MoS2-{phase}({n}x{m})"
+    label = f"MoS2-{phase}({supercell_name(matrix, vectors)})"
     return check_min_distance(slab_structure(matrix @ vectors, species, cart, vacuum, label=label), label)
 
 
@@ -119,28 +124,26 @@ def metal_film_heterostructure(
     The heterostructure cell is ``match`` of :func:`heterostructure_candidates`; the
     metal plane is then matched onto it within ``metal_strain`` (smallest supercell).
     """
-    from anodescreen.structures.intercalation import MULTILAYER_LATTICE, metal_planes
+    from anodescreen.structures.intercalation import (
+        MULTILAYER_LATTICE,
+        check_layers,
+        film_positions,
+        metal_planes,
+    )
 
     check_alkali(metal, "metal")
-    if layers not in (1, 2, 3, 4):
-        raise AnodescreenError(f"{layers} metal layers requested (use 1 to 4)", "layers")
+    check_layers(layers)
     chosen = _candidate(phase, max_strain, max_area, match)
     lattice = lattice or MULTILAYER_LATTICE[metal]
-    film, shifts, spacing = metal_planes(metal, lattice)
+    film, _, spacing = metal_planes(metal, lattice)
     cell = chosen.substrate_matrix @ _mos2_cell(phase)[0]
     fit = lattice_matches(film, cell, metal_strain, metal_area)[0]
-    super_cell = fit.substrate_matrix @ cell
-    film_vectors = fit.film_matrix @ film
     gap = INTERCALATED_SPACING[metal] / 2
-    planes = []
-    for k in range(layers):
-        points = lattice_points(fit.film_matrix, np.array([shifts[k % len(shifts)]]), film)
-        frac = np.linalg.solve(film_vectors.T, points[:, :2].T).T  # the metal takes the strain
-        planes.append(np.hstack([frac @ super_cell, np.full((len(frac), 1), S_HEIGHT + gap + k * spacing)]))
+    planes = film_positions(metal, lattice, layers, fit.film_matrix, fit.substrate_matrix @ cell, S_HEIGHT + gap)
     interlayer = 2 * gap + (layers - 1) * spacing
-    structure = _stack(phase, chosen, fit.substrate_matrix, interlayer, [(metal, np.vstack(planes))], vacuum,
+    structure = _stack(phase, chosen, fit.substrate_matrix, interlayer, [(metal, planes)], vacuum,
                        f"/{metal}-{lattice}/{layers}L")
-    structure.properties.update({"metal_strain": round(fit.max_strain, 6), "lattice": lattice,
+    structure.properties.update({"metal_strain": round(fit.max_strain, 6), "lattice": lattice, "layers": layers,
                                  "repeat": fit.substrate_matrix.tolist()})
     return structure
 
@@ -160,25 +163,15 @@ def _stack(phase: str, chosen: LatticeMatch, repeat: np.ndarray, interlayer: flo
     graphene_matrix = repeat @ chosen.film_matrix
     species, cart = _layer(mos2_matrix, vectors, basis)
     cell = mos2_matrix @ vectors
-    _, graphene_cart = honeycomb_positions(graphene_matrix)
-    g_vectors = graphene_matrix @ PRIMITIVE[:, :2]
-    frac = np.linalg.solve(g_vectors.T, graphene_cart[:, :2].T).T  # graphene takes the strain
-    sheet = np.hstack([frac @ cell, np.full((len(frac), 1), S_HEIGHT + interlayer)])
+    _, sheet = honeycomb_positions(graphene_matrix, cell=cell)  # graphene takes the strain
+    sheet[:, 2] = S_HEIGHT + interlayer
     species += ["C"] * len(sheet)
     parts = [cart, sheet]
     for element, positions in extra:
         species += [element] * len(positions)
         parts.append(positions)
-    label = f"G({supercell_name(graphene_matrix)})/MoS2-{phase}({_mos2_name(mos2_matrix, phase)}){suffix}"
+    label = f"G({supercell_name(graphene_matrix)})/MoS2-{phase}({supercell_name(mos2_matrix, vectors)}){suffix}"
     structure = slab_structure(cell, species, np.vstack(parts), vacuum, label=label)
     structure.properties.update({"strain": round(chosen.max_strain, 6), "twist": round(chosen.twist, 4),
                                  "phase": phase})
     return check_min_distance(structure, label)
-
-
-def _mos2_name(matrix: np.ndarray, phase: str) -> str:
-    if phase == "2H":  # the same hexagonal naming as graphene supercells
-        return supercell_name(matrix)
-    if matrix[0, 1] == 0 and matrix[1, 0] == 0:
-        return f"{matrix[0, 0]}x{matrix[1, 1]}"
-    return "[" + " ".join(str(x) for x in matrix.ravel()) + "]"

@@ -82,9 +82,7 @@ def intercalated_bilayer(
         Gallery-site label (see :func:`gallery_sites`); the first one by default.
     """
     check_alkali(metal, "metal")
-    if layers not in (1, 2, 3, 4):
-        raise AnodescreenError(f"{layers} metal layers requested (use 1 to 4)", "layers")
-    if layers > 1:
+    if check_layers(layers) > 1:
         return metal_multilayer_bilayer(metal, stacking, layers, vacuum=vacuum)
     host = expanded_bilayer(metal, stacking, size, vacuum)
     sites = adsorption_sites(host, region="gallery")
@@ -96,6 +94,29 @@ def intercalated_bilayer(
     structure = add_adsorbate(host, metal, chosen)
     structure.properties["label"] += "/1L"
     return structure
+
+
+def check_layers(layers: int) -> int:
+    """Return ``layers`` if it is a buildable number of metal layers (1 to 4)."""
+    if layers not in (1, 2, 3, 4):
+        raise AnodescreenError(f"{layers} metal layers requested (use 1 to 4)", "layers")
+    return layers
+
+
+def film_positions(metal: str, lattice: str, layers: int, film_matrix: np.ndarray, cell: np.ndarray,
+                   z0: float) -> np.ndarray:
+    """Cartesian positions of ``layers`` close-packed planes of ``metal``, strained onto ``cell``.
+
+    ``film_matrix`` is the metal supercell that coincides with ``cell``; the first plane
+    is at height ``z0`` and the next ones follow the bulk stacking and spacing.
+    """
+    film, shifts, spacing = metal_planes(metal, lattice)
+    planes = []
+    for k in range(layers):
+        points = lattice_points(film_matrix, np.array([shifts[k % len(shifts)]]), film, cell)
+        points[:, 2] = z0 + k * spacing
+        planes.append(points)
+    return np.vstack(planes)
 
 
 def metal_planes(metal: str, lattice: str) -> tuple[np.ndarray, list[tuple[float, float]], float]:
@@ -131,10 +152,9 @@ def metal_multilayer_bilayer(
     ``match`` picks among the coincidence cells sorted by area (0 = smallest).
     """
     check_alkali(metal, "metal")
-    if layers not in (1, 2, 3, 4):
-        raise AnodescreenError(f"{layers} metal layers requested (use 1 to 4)", "layers")
+    check_layers(layers)
     lattice = lattice or MULTILAYER_LATTICE[metal]
-    film, shifts, spacing = metal_planes(metal, lattice)
+    film, _, spacing = metal_planes(metal, lattice)
     matches = lattice_matches(film, PRIMITIVE[:, :2], max_strain, max_area)
     if not 0 <= match < len(matches):
         raise AnodescreenError(f"match {match} out of range (found {len(matches)})", "match")
@@ -144,18 +164,13 @@ def metal_multilayer_bilayer(
     gap = INTERCALATED_SPACING[metal] / 2
     thickness = (layers - 1) * spacing
     upper[:, 2] += 2 * gap + thickness
-    film_vectors = chosen.film_matrix @ film
-    metal_cart = []
-    for k in range(layers):
-        points = lattice_points(chosen.film_matrix, np.array([shifts[k % len(shifts)]]), film)
-        frac = np.linalg.solve(film_vectors.T, points[:, :2].T).T  # strain: same fractions
-        xy = frac @ vectors[:, :2]
-        metal_cart.append(np.hstack([xy, np.full((len(xy), 1), gap + k * spacing)]))
-    cart = np.vstack([lower, upper, *metal_cart])
-    species = ["C"] * (len(lower) + len(upper)) + [metal] * sum(len(m) for m in metal_cart)
+    metal_cart = film_positions(metal, lattice, layers, chosen.film_matrix, vectors, gap)
+    cart = np.vstack([lower, upper, metal_cart])
+    species = ["C"] * (len(lower) + len(upper)) + [metal] * len(metal_cart)
     cell = supercell_name(chosen.substrate_matrix)
     label = f"BLG-{stacking.upper()}({cell})/{metal}-{lattice}/{layers}L"
     structure = slab_structure(vectors, species, cart, vacuum, label=label)
     structure.properties.update({"strain": round(chosen.max_strain, 6), "twist": round(chosen.twist, 4),
-                                 "lattice": lattice, "supercell_matrix": chosen.substrate_matrix.tolist()})
+                                 "lattice": lattice, "layers": layers,
+                                 "supercell_matrix": chosen.substrate_matrix.tolist()})
     return check_min_distance(structure, label)

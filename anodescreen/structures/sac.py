@@ -13,12 +13,19 @@ sheet 3.35 Å below in AB registry. Labels read ``Fe-N4@G(5x5)`` / ``Fe-N4@BLG-A
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from pymatgen.core import Element, Structure
 
 from anodescreen.errors import AnodescreenError
 from anodescreen.structures._geometry import check_min_distance, slab_structure
-from anodescreen.structures.data import DEFAULT_MAGMOM, GRAPHENE_CC, GRAPHITE_SPACING, SAC_MAGMOM, check_element
+from anodescreen.structures.data import (
+    DEFAULT_MAGMOM,
+    GRAPHENE_CC,
+    GRAPHITE_SPACING,
+    SAC_MAGMOM,
+    check_element,
+)
 from anodescreen.structures.defects import defect_pocket, parse_motif
 from anodescreen.structures.graphene import A_GRAPHENE, honeycomb_positions, stacking_shift, supercell_name
 

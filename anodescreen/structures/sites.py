@@ -2,7 +2,8 @@
 
 Candidates come from the atoms of one sheet projected on the plane: *top* sites over
 atoms, *bridge* sites at the midpoints of bonded pairs, and *hollow* sites at the
-circumcentres of the Delaunay triangles (the hexagon centres of graphene). They are then
+centroids of the rings (Delaunay triangles merged across non-bonded edges: the hexagon
+centres of graphene, each triangle of a close-packed metal). They are then
 reduced with the host's space-group operations (spglib at ``SYMPREC``), so symmetry-
 equivalent sites collapse to one. ``region="top"`` finds sites above the uppermost
 sheet, ``region="bottom"`` below the lowest; ``region="gallery"`` finds sites in the mid-plane of the widest interlayer gap
@@ -166,18 +167,27 @@ def cover(host: Structure, element: str, site: Site, coverage: float = 1.0) -> S
 
 def _orbit(host: Structure, frac_xy: np.ndarray, z: float) -> np.ndarray:
     """In-plane copies of a site under the host's symmetry, representative first."""
-    ops = SpacegroupAnalyzer(host, symprec=SYMPREC).get_symmetry_operations(cartesian=False)
-    zf = z / host.lattice.c
     copies = [np.mod(frac_xy, 1.0)]
-    for op in ops:
-        image = op.operate([frac_xy[0], frac_xy[1], zf])
-        if abs(((image[2] - zf + 0.5) % 1.0) - 0.5) * host.lattice.c >= _SAME:
-            continue  # maps the site to another plane
-        image = np.mod(np.round(image[:2], 10), 1.0)
+    for image in _plane_images(host, _operations(host), frac_xy, z):
+        image = np.mod(np.round(image, 10), 1.0)
         if _plane_distances(host, image, np.array(copies)).min() > _SAME:
             copies.append(image)
     rest = sorted(copies[1:], key=lambda f: (round(f[1], 6), round(f[0], 6)))
     return np.array([copies[0], *rest])
+
+
+def _operations(host: Structure) -> list:
+    """The host's symmetry operations (fractional; spglib at ``SYMPREC``)."""
+    return SpacegroupAnalyzer(host, symprec=SYMPREC).get_symmetry_operations(cartesian=False)
+
+
+def _plane_images(host: Structure, ops: list, frac_xy, z: float) -> np.ndarray:
+    """Fractional in-plane images of a point at height ``z`` under the operations ``ops``
+    that keep it in its plane."""
+    zf = z / host.lattice.c
+    images = np.array([op.operate([frac_xy[0], frac_xy[1], zf]) for op in ops])
+    in_plane = np.abs(((images[:, 2] - zf + 0.5) % 1.0) - 0.5) * host.lattice.c < _SAME
+    return images[in_plane, :2]
 
 
 def site_of(structure: Structure, index: int, region: str = "top") -> str:
@@ -303,13 +313,11 @@ def _unique_positions(host: Structure, frac: list[np.ndarray]) -> list[np.ndarra
 
 def _symmetry_reduce(host: Structure, frac: list[np.ndarray], z: float) -> list[np.ndarray]:
     """First member of each symmetry orbit, in the given order."""
-    ops = SpacegroupAnalyzer(host, symprec=SYMPREC).get_symmetry_operations(cartesian=False)
-    zf = z / host.lattice.c
+    ops = _operations(host)
     kept: list[np.ndarray] = []
     for f in frac:
-        images = np.array([op.operate([f[0], f[1], zf]) for op in ops])
-        in_plane = np.abs(((images[:, 2] - zf + 0.5) % 1.0) - 0.5) * host.lattice.c < _SAME
-        if kept and any(_plane_distances(host, im, np.array(kept)).min() < _SAME for im in images[in_plane]):
+        if kept and any(_plane_distances(host, im, np.array(kept)).min() < _SAME
+                        for im in _plane_images(host, ops, f, z)):
             continue
         kept.append(f)
     return kept

@@ -8,8 +8,8 @@ so a stored successful result is reused instead of recomputed, across campaigns.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np

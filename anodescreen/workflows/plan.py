@@ -26,12 +26,12 @@ from anodescreen.structures import (
     isolated_atom,
     sac_site,
 )
+from anodescreen.structures.compounds import COMPOUNDS
 from anodescreen.structures.graphene import supercell_name
-from anodescreen.workflows.calcs import CalcRequest
 from anodescreen.structures.heterostructure import graphene_mos2, metal_film_heterostructure
 from anodescreen.structures.intercalation import metal_multilayer_bilayer
 from anodescreen.structures.slabs import metal_slab, sei_slab
-from anodescreen.structures.compounds import COMPOUNDS
+from anodescreen.workflows.calcs import CalcRequest
 from anodescreen.workflows.spec import (
     BilayerHosts,
     CampaignSpec,
@@ -40,9 +40,6 @@ from anodescreen.workflows.spec import (
     SacHosts,
     SlabHosts,
 )
-
-APPLIES = {"binding_energy": ("sac", "graphene", "heterostructure", "slab"),
-           "intercalation_energy": ("bilayer", "heterostructure")}
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,12 @@ class _Host:
     centre: tuple[float, float] | None = None
     site_radius: float | None = None
     multilayer: Structure | None = None  # a whole metal film: one complex, no sites
+
+    @property
+    def kind(self) -> str:
+        """Metal in a gallery or a film is intercalation; an adatom elsewhere is binding."""
+        intercalated = self.multilayer is not None or self.info.family == "bilayer"
+        return "intercalation_energy" if intercalated else "binding_energy"
 
 
 def expand_hosts(spec: CampaignSpec, metal: str) -> list[_Host]:
@@ -161,20 +164,17 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
             atom = isolated_atom(metal)
             refs["atom"] = plan.add(atom.properties["label"], "static", atom)
         for host in expand_hosts(spec, metal):
-            kinds = [k for k in spec.calculations if host.info.family in APPLIES[k]
-                     and (k == "intercalation_energy") == (host.multilayer is not None or host.info.family == "bilayer")]
-            if not kinds:
+            if host.kind not in spec.calculations:
                 continue
             host_key = plan.add(host.info.label, "relax", host.reference)
-            for kind in kinds:
-                for label, structure in _complexes(host, metal):
-                    key = plan.add(structure.properties["label"], "relax", structure)
-                    count = int(structure.composition[metal]) - int(host.reference.composition[metal])
-                    plan.quantities.append(Quantity(
-                        kind=kind, host=host.info, adsorbate=AdsorbateInfo(element=metal, count=count),
-                        site=label, region=host.region, complex_key=key, host_key=host_key,
-                        reference_keys=refs, complex_label=structure.properties["label"],
-                    ))
+            for label, structure in _complexes(host, metal):
+                key = plan.add(structure.properties["label"], "relax", structure)
+                count = int(structure.composition[metal]) - int(host.reference.composition[metal])
+                plan.quantities.append(Quantity(
+                    kind=host.kind, host=host.info, adsorbate=AdsorbateInfo(element=metal, count=count),
+                    site=label, region=host.region, complex_key=key, host_key=host_key,
+                    reference_keys=refs, complex_label=structure.properties["label"],
+                ))
     return plan
 
 
@@ -182,7 +182,7 @@ def _complexes(host: _Host, metal: str) -> list[tuple[str, Structure]]:
     """(site label, host + metal) for every symmetry-unique site of the host."""
     if host.multilayer is not None:
         film = host.multilayer
-        return [(f"{film.properties['lattice']}-{film.properties['label'].rsplit('/', 1)[1]}", film)]
+        return [(f"{film.properties['lattice']}-{film.properties['layers']}L", film)]
     if host.region == "gallery" and host.info.family == "bilayer":
         stacking, size = host.info.stacking, host.info.supercell
         return [(s.label, intercalated_bilayer(metal, stacking, size, site=s.label))
