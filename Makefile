@@ -17,11 +17,13 @@ install: $(BIN)/python
 install-test: install
 	$(BIN)/pip install --quiet -e '.[test]'
 
-# CP2K from Debian, for the DFT engine and its tests (needs root, as in CI)
+# CP2K from Debian, for the DFT engine and its tests (needs root, as in CI), with OpenBLAS
+# as the system BLAS: the reference BLAS makes CP2K 2.4x slower (Li2 single point 23 s vs 9.7 s).
+CP2K_PACKAGES = cp2k libopenblas0-serial
 cp2k:
-	@command -v cp2k >/dev/null 2>&1 || command -v cp2k.psmp >/dev/null 2>&1 || command -v cp2k.ssmp >/dev/null 2>&1 \
-	  || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cp2k >/dev/null; \
-	       else echo "cp2k missing: run 'sudo apt-get install cp2k'"; fi; }
+	@if dpkg -s $(CP2K_PACKAGES) >/dev/null 2>&1; then :; \
+	 elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CP2K_PACKAGES) >/dev/null; \
+	 else echo "cp2k missing: run 'sudo apt-get install $(CP2K_PACKAGES)'"; fi
 
 example: install
 	$(BIN)/anodescreen run examples/sac_li_screen.yaml

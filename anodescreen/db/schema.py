@@ -88,6 +88,8 @@ class CalcDoc(BaseModel):
     lot_key: str
     relax_settings: dict = Field(default_factory=dict)
     energies: list[float] = Field(default_factory=list)
+    attempts: list[str] = Field(default_factory=list, description="failed attempts and the fix tried next")
+    files: dict[str, str] = Field(default_factory=dict, description="role → output file path")
     elapsed_s: float | None = None
     completed_at: datetime = Field(default_factory=now)
 

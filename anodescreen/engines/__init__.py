@@ -1,10 +1,26 @@
 """Engines turn a structure and a task into an energy at a stated level of theory.
 
-``MLIPEngine`` (atomate2 force fields, pre-screen only) is available; CP2K and VASP
-engines plug into the same :class:`~anodescreen.engines.base.Engine` protocol.
+``MLIPEngine`` (atomate2 force fields, pre-screen only), ``Cp2kEngine`` (real CP2K runs)
+and ``VaspEngine`` (atomate2 VASP input sets) share the
+:class:`~anodescreen.engines.base.Engine` protocol; a spec picks one by ``name``.
 """
 
-from anodescreen.engines.base import Engine, EngineResult, LevelOfTheory, Task
-from anodescreen.engines.mlip import MLIPEngine
+from typing import Annotated, Union
 
-__all__ = ["Engine", "EngineResult", "LevelOfTheory", "MLIPEngine", "Task"]
+from pydantic import Field, TypeAdapter
+
+from anodescreen.engines.base import Engine, EngineError, EngineResult, LevelOfTheory, Task
+from anodescreen.engines.cp2k import Cp2kEngine
+from anodescreen.engines.mlip import MLIPEngine
+from anodescreen.engines.vasp import VaspEngine
+
+AnyEngine = Annotated[Union[MLIPEngine, Cp2kEngine, VaspEngine], Field(discriminator="name")]
+
+
+def engine_from_fields(fields: dict) -> Engine:
+    """Rebuild an engine from its ``model_dump()`` (e.g. in a worker process)."""
+    return TypeAdapter(AnyEngine).validate_python(fields)
+
+
+__all__ = ["AnyEngine", "Cp2kEngine", "Engine", "EngineError", "EngineResult", "LevelOfTheory",
+           "MLIPEngine", "Task", "VaspEngine", "engine_from_fields"]

@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Literal, Protocol
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
@@ -35,7 +36,8 @@ class LevelOfTheory(BaseModel):
     basis: str | None = None
     cutoff: str | None = None
     kpoints: str | None = None
-    spin_polarized: bool = False
+    spin_polarized: bool | Literal["auto"] = Field(
+        False, description="auto: spin-polarized for odd electron counts and magnetic sites")
     smearing: str | None = None
 
     @property
@@ -66,6 +68,39 @@ class EngineResult(BaseModel):
     n_steps: int
     max_force: float | None = Field(None, description="largest residual force (eV/Å)")
     energies: list[float] = Field(default_factory=list, description="energy per ionic step (eV)")
+    attempts: list[str] = Field(default_factory=list, description="what each failed attempt hit and the fix")
+    files: dict[str, str] = Field(default_factory=dict, description="role → output file (e.g. density)")
+
+
+class EngineError(RuntimeError):
+    """A calculation that failed after every retry; ``attempts`` says what was tried."""
+
+    def __init__(self, reason: str, attempts: list[str] | None = None):
+        super().__init__(reason)
+        self.attempts = attempts or []
+
+
+def vacuum_axes(structure: Structure, min_gap: float = 6.0) -> list[bool]:
+    """For each lattice vector, whether the atoms leave an empty slab ≥ ``min_gap`` Å thick along it."""
+    frac = structure.frac_coords % 1.0
+    m = structure.lattice.matrix
+    gaps = []
+    for axis in range(3):
+        c = np.sort(frac[:, axis])
+        largest = np.diff(np.append(c, c[0] + 1.0)).max()
+        plane_spacing = structure.lattice.volume / np.linalg.norm(np.cross(m[(axis + 1) % 3], m[(axis + 2) % 3]))
+        gaps.append(bool(largest * plane_spacing >= min_gap))
+    return gaps
+
+
+def kpoint_mesh(structure: Structure, spacing: float) -> tuple[int, int, int]:
+    """Monkhorst–Pack mesh with ``n_i = ceil(|b_i| / spacing)`` (``|b_i|`` with 2π, Å⁻¹).
+
+    Directions across a vacuum gap (slabs, sheets, molecules in a box) get one k-point.
+    """
+    recip = structure.lattice.reciprocal_lattice.abc
+    vacuum = vacuum_axes(structure)
+    return tuple(1 if vac else max(1, int(np.ceil(b / spacing - 1e-9))) for b, vac in zip(recip, vacuum))
 
 
 class Engine(Protocol):

@@ -117,12 +117,15 @@ def _start_worker(config: StoreConfig, threads: int) -> None:
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(threads)
+    os.environ["ANODESCREEN_CORES"] = str(threads)  # DFT engines size their MPI runs by this
     _WORKER["stores"] = open_stores(config)
 
 
 def _worker_run(request, engine_fields: dict, root_dir) -> tuple[str, str | None]:
-    from anodescreen.engines.mlip import MLIPEngine
+    from anodescreen.engines import engine_from_fields
 
     key = repr(sorted(engine_fields.items()))
-    engine = _WORKER.setdefault(key, MLIPEngine.model_validate(engine_fields))
+    if key not in _WORKER:
+        _WORKER[key] = engine_from_fields(engine_fields)
+    engine = _WORKER[key]
     return _run_one(request, engine, _WORKER["stores"], root_dir)

@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from pymatgen.core import Structure
 
 from anodescreen.db.schema import CalcDoc, stable_hash
-from anodescreen.engines.base import Engine, Task
-from anodescreen.engines.mlip import MLIPEngine
+from anodescreen.engines import Engine, EngineError, MLIPEngine, Task
 
 #: decimals of Cartesian coordinates (Å) that enter a calc_key
 KEY_DECIMALS = 6
@@ -53,7 +52,7 @@ class CalcRequest(BaseModel):
 
 
 def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None) -> CalcDoc:
-    """Run one calculation; any failure is returned as a failed record with its reason."""
+    """Run one calculation in ``workdir/<calc_key>``; a failure is returned as a failed record."""
     lot = engine.level_of_theory()
     common = {
         "calc_key": request.key(engine),
@@ -68,7 +67,10 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
     }
     start = time.perf_counter()
     try:
-        result = engine.run(request.structure, request.task, workdir or Path.cwd())
+        result = engine.run(request.structure, request.task, (workdir or Path.cwd()) / common["calc_key"])
+    except EngineError as exc:  # retries exhausted: record what was tried
+        return CalcDoc(state="failed", reason=str(exc), attempts=exc.attempts,
+                       elapsed_s=time.perf_counter() - start, **common)
     except Exception as exc:  # the engine's failure is data: record it, carry on
         last = traceback.extract_tb(exc.__traceback__)[-1]
         reason = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
@@ -81,6 +83,8 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         "max_force": result.max_force,
         "structure": result.structure.as_dict(),
         "energies": result.energies,
+        "attempts": result.attempts,
+        "files": result.files,
         "elapsed_s": elapsed,
     }
     if not np.isfinite(result.energy):
@@ -99,7 +103,7 @@ class CalculationMaker(Maker):
     go to the JobStore's ``data`` store.
     """
 
-    engine: MLIPEngine = field(default_factory=MLIPEngine)
+    engine: Engine = field(default_factory=MLIPEngine)
     name: str = "calculation"
 
     def make(self, request: CalcRequest):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from anodescreen.engines.mlip import MLIPEngine
+from anodescreen.engines import AnyEngine, MLIPEngine
 from anodescreen.errors import AnodescreenError
 from anodescreen.structures.data import check_alkali, check_element
 from anodescreen.structures.defects import DEFECTS, parse_motif
@@ -146,7 +146,7 @@ class CampaignSpec(_Strict):
     adsorbates: list[Adsorbate] = [Adsorbate(element="Li")]
     calculations: list[Calculation] = ["binding_energy", "intercalation_energy"]
     references: list[Literal["bulk", "atom"]] = ["bulk", "atom"]
-    engine: MLIPEngine = MLIPEngine()
+    engine: AnyEngine = MLIPEngine()
     store: str = Field("embedded", description="'embedded' or a db_config/*.yaml file")
     launcher: Literal["local"] = "local"
 

@@ -1,0 +1,195 @@
+"""VASP engine: atomate2's VASP makers with input sets for alkali-on-carbon chemistry.
+
+The input set is atomate2's generator on the Materials Project PBE base (PAW POTCARs,
+MP +U values when asked), with what this chemistry needs on top: a vdW correction (D3,
+D3(BJ), optB88-vdW or optB86b-vdW), an explicit Γ-centred k-mesh with one point across
+vacuum, spin polarisation when the structure carries magnetic moments (SACs, atoms), a
+dipole correction along z for slabs that are not mirror-symmetric, and LAECHG/LCHARG on
+statics whose density is wanted (Bader). ``mp_compatible`` gives the plain MP settings
+so formation energies can be corrected with MP's compatibility scheme.
+
+VASP runs under custodian through atomate2's ``run_vasp`` (its handlers are the retry
+policy); the parsed output is atomate2's ``TaskDoc``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from pymatgen.core import Structure
+
+from anodescreen.engines.base import EngineError, EngineResult, LevelOfTheory, Task, kpoint_mesh, vacuum_axes
+
+#: vdW name → INCAR tags (D3 via IVDW; the nonlocal functionals as in VASP's wiki)
+VDW_INCAR = {
+    "D3": {"IVDW": 11},
+    "D3(BJ)": {"IVDW": 12},
+    "optB88-vdW": {"GGA": "BO", "PARAM1": 0.1833333333, "PARAM2": 0.22, "LUSE_VDW": True, "AGGAC": 0.0},
+    "optB86b-vdW": {"GGA": "MK", "PARAM1": 0.1234, "PARAM2": 1.0, "LUSE_VDW": True, "AGGAC": 0.0},
+}
+
+
+def is_polar_slab(structure: Structure, tol: float = 0.1) -> bool:
+    """Whether a structure with vacuum along c lacks a mirror plane parallel to the surface.
+
+    Each element's heights about the slab's mid-height must map onto themselves under
+    z → −z within ``tol`` Å; an adatom on one face breaks that and needs a dipole correction.
+    """
+    if not vacuum_axes(structure)[2]:
+        return False
+    z = structure.cart_coords[:, 2]
+    frac = structure.frac_coords[:, 2] % 1.0
+    # unwrap so the slab is contiguous: shift by the largest gap
+    order = np.sort(frac)
+    gaps = np.diff(np.append(order, order[0] + 1.0))
+    cut = order[(int(np.argmax(gaps)) + 1) % len(order)]
+    z = ((frac - cut) % 1.0) * structure.lattice.c * np.sign(structure.lattice.matrix[2, 2])
+    mid = (z.max() + z.min()) / 2
+    for element in structure.composition:
+        heights = np.sort(z[[s.specie == element for s in structure]] - mid)
+        if not np.allclose(heights, np.sort(-heights), atol=tol):
+            return True
+    return False
+
+
+class VaspEngine(BaseModel):
+    """VASP via atomate2 makers; needs ``vasp_std`` and POTCARs (or ``potcar_spec`` to write inputs only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Literal["vasp"] = "vasp"
+    functional: Literal["PBE"] = "PBE"
+    vdw: Literal["D3", "D3(BJ)", "optB88-vdW", "optB86b-vdW"] | None = "D3"
+    encut: float = Field(520.0, gt=0, description="plane-wave cutoff (eV)")
+    kspacing: float = Field(0.25, gt=0, description="k-point spacing, |b_i| with 2π (1/Å)")
+    ismear: Literal[-1, 0, 1] = 0
+    sigma: float = Field(0.05, gt=0, description="smearing width (eV)")
+    spin: Literal["auto", "on", "off"] = Field("auto", description="auto: ISPIN=2 when magmoms are set")
+    dipole: Literal["auto", "on", "off"] = Field("auto", description="auto: LDIPOL along z for polar slabs")
+    hubbard_u: dict[str, float] = Field(default_factory=dict, description="element → U (eV), Dudarev")
+    mp_compatible: bool = Field(False, description="plain MP PBE(+U) settings, no vdW, for formation energies")
+    ediff: float = Field(1e-5, gt=0)
+    fmax: float = Field(0.02, gt=0, description="force convergence (eV/Å), EDIFFG = -fmax")
+    max_steps: int = Field(200, gt=0, description="NSW")
+    write_density: bool = Field(False, description="LAECHG + LCHARG on statics (Bader)")
+    command: str = Field("vasp_std", description="VASP executable (or any replay command)")
+    custodian: bool = Field(True, description="run under custodian's handlers")
+    potcar_spec: bool = Field(False, description="write POTCAR.spec instead of POTCAR (tests, no POTCARs)")
+
+    def level_of_theory(self) -> LevelOfTheory:
+        vdw = None if self.mp_compatible else self.vdw
+        u = self._mp_u if self.mp_compatible else dict(self.hubbard_u)
+        return LevelOfTheory(
+            engine="vasp", code="vasp", method="PBE (MP-compatible)" if self.mp_compatible else self.functional,
+            vdw=vdw, hubbard_u=u, basis="PAW (MP POTCARs)", cutoff=f"{self.encut:g} eV",
+            kpoints=f"Γ-centred spacing {self.kspacing:g} 1/Å; 1 across vacuum",
+            spin_polarized=self.spin == "on" or ("auto" if self.spin == "auto" else False),
+            smearing=f"ISMEAR {self.ismear}, SIGMA {self.sigma:g} eV",
+        )
+
+    @property
+    def relax_settings(self) -> dict:
+        return {"fmax": self.fmax, "max_steps": self.max_steps, "optimizer": "VASP CG"}
+
+    @cached_property
+    def _mp_u(self) -> dict[str, float]:
+        from pymatgen.io.vasp.sets import MPRelaxSet
+
+        return dict(MPRelaxSet.CONFIG["INCAR"]["LDAUU"]["O"])  # MP uses the same U with F
+
+    def incar_settings(self, structure: Structure, task: Task) -> dict:
+        """INCAR tags this engine sets on top of the MP base set."""
+        incar = {"ENCUT": self.encut, "EDIFF": self.ediff, "ISMEAR": self.ismear, "SIGMA": self.sigma,
+                 "LASPH": True, "LREAL": False, "LWAVE": False, "LCHARG": False, "NELM": 200,
+                 "ALGO": "Normal", "GGA": "PE", "METAGGA": None}
+        if not self.mp_compatible and self.vdw:
+            incar |= VDW_INCAR[self.vdw]
+        magmoms = structure.site_properties.get("magmom")
+        magnetic = magmoms is not None and any(abs(m) > 1e-6 for m in magmoms)
+        incar["ISPIN"] = 2 if self.spin == "on" or (self.spin == "auto" and magnetic) else 1
+        polar = is_polar_slab(structure)
+        if self.dipole == "on" or (self.dipole == "auto" and polar):
+            incar |= {"LDIPOL": True, "IDIPOL": 3}
+        if not self.mp_compatible:
+            incar |= _ldau(structure, self.hubbard_u)
+        if task == "static":
+            incar |= {"NSW": 0, "IBRION": -1}
+            if self.write_density:
+                incar |= {"LAECHG": True, "LCHARG": True}
+        else:
+            incar |= {"NSW": self.max_steps, "IBRION": 2, "EDIFFG": -self.fmax,
+                      "ISIF": 3 if task == "relax-cell" else 2}
+        return incar
+
+    def input_set_generator(self, structure: Structure, task: Task):
+        """atomate2 generator with the MP base config and this engine's settings."""
+        from atomate2.vasp.sets.core import RelaxSetGenerator, StaticSetGenerator
+        from pymatgen.io.vasp import Kpoints
+        from pymatgen.io.vasp.sets import MPRelaxSet
+
+        cls = StaticSetGenerator if task == "static" else RelaxSetGenerator
+        mesh = kpoint_mesh(structure, self.kspacing)
+        return cls(
+            config_dict=MPRelaxSet.CONFIG | {"KPOINTS": {}},
+            user_incar_settings=self.incar_settings(structure, task),
+            user_kpoints_settings=Kpoints.gamma_automatic(mesh),
+            auto_ispin=False, auto_ismear=False, auto_kspacing=False, auto_lreal=False,
+        )
+
+    def run(self, structure: Structure, task: Task, workdir: Path) -> EngineResult:
+        """Write inputs, run VASP (custodian), parse atomate2's TaskDoc."""
+        from atomate2.vasp.jobs.core import RelaxMaker, StaticMaker
+
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        maker_cls = StaticMaker if task == "static" else RelaxMaker
+        run_kwargs = {"vasp_cmd": self.command} | ({} if self.custodian else {"job_type": "direct"})
+        order = sorted(range(len(structure)), key=lambda i: structure[i].specie.X)  # as VASP species blocks
+        ordered = Structure.from_sites([structure[i] for i in order])
+        maker = maker_cls(input_set_generator=self.input_set_generator(ordered, task),
+                          write_input_set_kwargs={"potcar_spec": self.potcar_spec},
+                          run_vasp_kwargs=run_kwargs)
+        previous = Path.cwd()
+        os.chdir(workdir)
+        try:
+            response = maker.make.original(maker, ordered)
+        except Exception as exc:
+            raise EngineError(f"VASP run failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            os.chdir(previous)
+        doc = response.output
+        calc = doc.calcs_reversed[0]
+        steps = calc.output.ionic_steps or []
+        energies = [float(s.e_0_energy) for s in steps if s.e_0_energy is not None]
+        forces = np.asarray(doc.output.forces) if doc.output.forces is not None else None
+        max_force = float(np.linalg.norm(forces, axis=1).max()) if forces is not None and len(forces) else None
+        final = _original_order(doc.output.structure, structure, order)
+        converged = doc.state.value == "successful" and (task == "static" or len(steps) < self.max_steps)
+        files = {"density": str(workdir / "CHGCAR")} if self.write_density and task == "static" else {}
+        return EngineResult(energy=float(doc.output.energy), structure=final, converged=converged,
+                            n_steps=max(1, len(steps)), max_force=max_force, energies=energies,
+                            attempts=[str(c) for c in (doc.custodian or [])], files=files)
+
+
+def _original_order(final: Structure, initial: Structure, order: list[int]) -> Structure:
+    """``final`` (in VASP's sorted order) back in the order, site properties and labels of ``initial``."""
+    coords = np.empty((len(initial), 3))
+    coords[order] = final.frac_coords
+    return Structure(final.lattice, initial.species, coords, site_properties=initial.site_properties,
+                     properties=dict(initial.properties))
+
+
+def _ldau(structure: Structure, hubbard_u: dict[str, float]) -> dict:
+    """Dudarev +U tags for the elements of ``structure`` (U = 0 for the others)."""
+    if not any(el.symbol in hubbard_u for el in structure.composition):
+        return {"LDAU": False}
+    symbols = [el.symbol for el in structure.composition]
+    return {"LDAU": True, "LDAUTYPE": 2, "LMAXMIX": 4,
+            "LDAUU": {s: hubbard_u.get(s, 0.0) for s in symbols},
+            "LDAUL": {s: 2 if s in hubbard_u else -1 for s in symbols},
+            "LDAUJ": dict.fromkeys(symbols, 0.0)}

@@ -1,0 +1,148 @@
+"""CP2K engine: input rules, output parsing, and real runs of the Debian ``cp2k`` on tiny cells."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ase.units import Hartree
+from pymatgen.core import Lattice, Structure
+
+from anodescreen.engines.base import EngineError, kpoint_mesh, vacuum_axes
+from anodescreen.engines.cp2k import Cp2kEngine, Cp2kSettings, basis_and_potential, parse_text
+from anodescreen.structures import bulk_metal, graphene, isolated_atom
+from anodescreen.workflows.calcs import CalcRequest, run_engine
+
+#: cheap numerics: every test cell finishes in well under a minute on 2 cores
+CHEAP = {"cutoff": 200.0, "rel_cutoff": 30.0, "fmax": 0.1, "max_steps": 40}
+
+
+@pytest.fixture(scope="module")
+def cp2k():
+    if shutil.which("cp2k.psmp") is None:
+        if os.environ.get("CI"):
+            pytest.fail("cp2k.psmp is not installed (make cp2k)")
+        pytest.skip("cp2k.psmp is not installed (make cp2k)")
+
+
+def li2(distance: float, box: float = 12.0) -> Structure:
+    """Li2 along x; a 12 Å box (in 8 Å the images pull the bond out to ~3.0 Å)."""
+    return Structure(Lattice.cubic(box), ["Li", "Li"], [[1, 1, 1], [1 + distance, 1, 1]],
+                     coords_are_cartesian=True)
+
+
+def test_basis_and_potential_share_the_valence():
+    assert basis_and_potential("Na", "DZVP-MOLOPT-SR-GTH", "PBE") == (
+        "DZVP-MOLOPT-SR-GTH-q9", "GTH-PBE-q9", 9)
+    assert basis_and_potential("Li", "DZVP-MOLOPT-SR-GTH", "PBE")[2] == 3
+    assert basis_and_potential("C", "DZVP-MOLOPT-SR-GTH", "PBE")[2] == 4
+
+
+def test_kpoints_follow_spacing_and_skip_vacuum():
+    sheet = graphene("2x2", vacuum=15.0)
+    assert vacuum_axes(sheet) == [False, False, True]
+    # |b| = 2π / (4.92 Å · sin 60°) = 1.475 1/Å → ceil(1.475 / 0.25) = 6
+    assert kpoint_mesh(sheet, 0.25) == (6, 6, 1)
+    assert kpoint_mesh(isolated_atom("Li"), 0.25) == (1, 1, 1)
+    bcc = bulk_metal("Li")
+    n = int(np.ceil(2 * np.pi / bcc.lattice.a / 0.25))
+    assert kpoint_mesh(bcc, 0.25) == (n, n, n)
+
+
+def test_input_for_a_small_graphene_cell_is_metallic_and_not_gamma_only():
+    text = Cp2kEngine().input_text(graphene("2x2"), "relax")
+    assert "SCHEME MONKHORST-PACK 6 6 1" in text
+    assert "&SMEAR ON" in text and "ALGORITHM STANDARD" in text and "&OT" not in text
+    assert "TYPE DFTD3" in text and "RUN_TYPE GEO_OPT" in text
+    assert "UKS" not in text  # 32 valence electrons, no moments
+    atom = Cp2kEngine().input_text(isolated_atom("Li"), "static")
+    assert "UKS T" in atom and "MULTIPLICITY 2" in atom and "KPOINTS" not in atom
+
+
+def test_max_force_criterion_is_converted_to_atomic_units():
+    text = Cp2kEngine(fmax=0.05).input_text(li2(2.7), "relax")
+    line = next(x for x in text.splitlines() if "MAX_FORCE" in x)
+    assert float(line.split()[1]) == pytest.approx(0.05 / 51.42208619, rel=1e-6)
+
+
+def test_parser_reads_a_real_cp2k_output(shared_fixtures):
+    out = parse_text((shared_fixtures / "pymatgen_cp2k" / "cp2k.out").read_text())
+    assert out.version == "2022.1"
+    assert out.energies[-1] == pytest.approx(-7.254316323154326 * Hartree, abs=1e-8)
+    assert out.scf_converged[-1] is True
+
+
+def test_parser_flags_an_unconverged_scf(shared_fixtures):
+    out = parse_text((shared_fixtures / "custodian_cp2k" / "cp2k.out.unconverged").read_text())
+    assert out.scf_converged and out.scf_converged[-1] is False
+
+
+def test_li2_bond_length_from_three_single_points(cp2k, tmp_path):
+    """PBE gives r(Li2) ≈ 2.73 Å (experiment 2.67 Å): the parabola through 3 points finds it."""
+    engine = Cp2kEngine(kspacing=1.0, **CHEAP)
+    r = np.array([2.55, 2.75, 2.95])
+    e = [engine.run(li2(x), "static", tmp_path / str(x)).energy for x in r]
+    assert all(np.isfinite(e))
+    a, b, _ = np.polyfit(r, e, 2)
+    assert a > 0 and -b / (2 * a) == pytest.approx(2.73, abs=0.08)
+
+
+def test_bcc_li_cell_relaxation_gives_the_lattice_constant(cp2k, tmp_path):
+    """PBE a(bcc Li) ≈ 3.43 Å, experiment 3.45 Å (DOMAIN.md); cheap basis/cutoff within 0.1 Å."""
+    engine = Cp2kEngine(kspacing=0.6, **CHEAP)
+    result = engine.run(bulk_metal("Li"), "relax-cell", tmp_path)
+    text = (tmp_path / "attempt1" / "anodescreen.inp").read_text()
+    n = kpoint_mesh(bulk_metal("Li"), 0.6)[0]
+    assert n >= 3 and f"SCHEME MONKHORST-PACK {n} {n} {n}" in text
+    assert result.converged
+    assert result.structure.lattice.a == pytest.approx(3.44, abs=0.1)
+    assert result.structure.lattice.angles == pytest.approx((90, 90, 90), abs=0.5)
+
+
+def test_graphene_relaxation_restores_the_flat_sheet_and_stores_its_theory(cp2k, tmp_path):
+    sheet = graphene("2x2", vacuum=8.0)
+    sheet.translate_sites([0], [0, 0, 0.15], frac_coords=False)  # buckle one atom by 0.15 Å
+    engine = Cp2kEngine(kspacing=0.5, **CHEAP)
+    doc = run_engine(CalcRequest(label="graphene-2x2", task="relax", structure=sheet), engine, tmp_path)
+    assert doc.state == "successful", doc.reason
+    z = Structure.from_dict(doc.structure).cart_coords[:, 2]
+    assert np.ptp(z) < 0.03  # graphene is planar
+    assert doc.energies[-1] < doc.energies[0]
+    lot = doc.level_of_theory
+    assert (lot.engine, lot.code, lot.method, lot.vdw) == ("cp2k", "cp2k", "PBE", "D3")
+    assert lot.code_version == "2023.1" and lot.is_dft
+    assert "DZVP-MOLOPT-SR-GTH" in lot.basis and "200 Ry" in lot.cutoff
+    inp = (tmp_path / doc.calc_key / "attempt1" / "anodescreen.inp").read_text()
+    assert "SCHEME MONKHORST-PACK 3 3 1" in inp
+
+
+def test_an_unconverged_scf_is_retried_and_the_attempt_recorded(cp2k, tmp_path):
+    engine = Cp2kEngine(kspacing=1.0, scf=Cp2kSettings(max_scf=2), retries=[Cp2kSettings(max_scf=100)], **CHEAP)
+    result = engine.run(li2(2.7, box=8.0), "static", tmp_path)
+    assert result.converged
+    assert len(result.attempts) == 1 and "SCF" in result.attempts[0] and "max_scf" in result.attempts[0]
+
+
+def test_a_calculation_that_keeps_failing_is_stored_as_failed(cp2k, tmp_path):
+    engine = Cp2kEngine(kspacing=1.0, scf=Cp2kSettings(max_scf=2), retries=[], **CHEAP)
+    doc = run_engine(CalcRequest(label="Li2", task="static", structure=li2(2.7, box=8.0)), engine, tmp_path)
+    assert doc.state == "failed"
+    assert "SCF" in doc.reason and doc.attempts
+
+
+def test_timeout_stops_only_this_runs_processes(cp2k, tmp_path):
+    engine = Cp2kEngine(kspacing=1.0, timeout_s=2, retries=[], **CHEAP)
+    with pytest.raises(EngineError, match="wall time"):
+        engine.run(isolated_atom("Li", box=(12.0, 12.5, 13.0)), "static", tmp_path)
+    rundir = (tmp_path / "attempt1").resolve()
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == rundir:
+                left.append(proc.name)
+        except OSError:
+            continue
+    assert left == []

@@ -1,0 +1,111 @@
+"""VASP engine: written inputs checked tag by tag; real VASP outputs replayed in place of the binary."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from pathlib import Path
+
+import pytest
+from pymatgen.core import Structure
+from pymatgen.io.vasp import Incar, Kpoints
+
+from anodescreen.engines.vasp import VaspEngine, is_polar_slab
+from anodescreen.structures import add_adsorbate, adsorption_sites, bilayer_graphene, bulk_metal, graphene, sac_site
+from anodescreen.workflows.calcs import CalcRequest, run_engine
+
+FAKE_VASP = Path(__file__).with_name("fake_vasp.py")
+MOS2 = "mos2_pt_adatom/DFT_inputs/mos2"
+
+
+def written(engine: VaspEngine, structure: Structure, task: str, tmp_path: Path) -> tuple[Incar, Kpoints, list]:
+    ordered = Structure.from_sites(sorted(structure, key=lambda s: s.specie.X))
+    engine.input_set_generator(ordered, task).get_input_set(ordered, potcar_spec=True).write_input(tmp_path)
+    spec = (tmp_path / "POTCAR.spec").read_text().split()
+    return Incar.from_file(tmp_path / "INCAR"), Kpoints.from_file(tmp_path / "KPOINTS"), spec
+
+
+def li_on_fe_n4() -> Structure:
+    host = sac_site("Fe", "N4", "4x4")
+    return add_adsorbate(host, "Li", adsorption_sites(host, "top", (0.5, 0.5), 2.0)[0])
+
+
+def test_sac_relaxation_is_spin_polarised_dipole_corrected_and_d3(tmp_path):
+    incar, kpoints, potcars = written(VaspEngine(), li_on_fe_n4(), "relax", tmp_path)
+    assert incar["ISPIN"] == 2 and incar["IVDW"] == 11
+    assert incar["LDIPOL"] is True and incar["IDIPOL"] == 3  # Li on one face only
+    assert incar["ENCUT"] == 520 and incar["IBRION"] == 2 and incar["ISIF"] == 2
+    assert incar["EDIFFG"] == pytest.approx(-0.02)
+    assert kpoints.style.name == "Gamma" and kpoints.kpts[0][2] == 1 and kpoints.kpts[0][0] >= 3
+    assert potcars == ["Li_sv", "Fe_pv", "C", "N"]  # one block per element, MP POTCARs
+    magmom = incar["MAGMOM"]
+    assert max(magmom) > 0  # the metal carries its initial moment
+
+
+def test_symmetric_bilayer_gets_no_dipole_and_no_spin(tmp_path):
+    structure = bilayer_graphene("r3xr3", "AA")
+    assert not is_polar_slab(structure)
+    incar, _, _ = written(VaspEngine(), structure, "static", tmp_path)
+    assert incar["ISPIN"] == 1 and "LDIPOL" not in incar and incar["NSW"] == 0
+
+
+def test_one_sided_adatom_makes_a_slab_polar():
+    sheet = graphene("3x3")
+    assert not is_polar_slab(sheet)
+    assert is_polar_slab(add_adsorbate(sheet, "Li", adsorption_sites(sheet)[0]))
+
+
+def test_static_for_bader_writes_the_core_densities(tmp_path):
+    incar, _, _ = written(VaspEngine(write_density=True), graphene("2x2"), "static", tmp_path)
+    assert incar["LAECHG"] is True and incar["LCHARG"] is True
+
+
+def test_bulk_reference_relaxes_the_cell_without_vacuum_kpoint_collapse(tmp_path):
+    incar, kpoints, potcars = written(VaspEngine(), bulk_metal("Li"), "relax-cell", tmp_path)
+    assert incar["ISIF"] == 3 and potcars == ["Li_sv"]
+    assert len(set(kpoints.kpts[0])) == 1 and kpoints.kpts[0][0] >= 7
+
+
+@pytest.mark.parametrize(("vdw", "tags"), [
+    ("optB88-vdW", {"GGA": "Bo", "LUSE_VDW": True, "PARAM1": 0.1833333333, "PARAM2": 0.22}),
+    ("D3(BJ)", {"IVDW": 12}),
+])
+def test_vdw_choices(tmp_path, vdw, tags):
+    incar, _, _ = written(VaspEngine(vdw=vdw), graphene("2x2"), "static", tmp_path)
+    for key, value in tags.items():
+        assert incar[key] == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+def test_mp_compatible_uses_mp_u_and_no_vdw(tmp_path):
+    from pymatgen.core import Lattice
+
+    coo = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.26), ["Co", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    engine = VaspEngine(mp_compatible=True)
+    incar, _, _ = written(engine, coo, "relax-cell", tmp_path)
+    assert "IVDW" not in incar and incar["LDAU"] is True and 3.32 in incar["LDAUU"]
+    assert engine.level_of_theory().vdw is None and engine.level_of_theory().hubbard_u["Co"] == pytest.approx(3.32)
+
+
+def test_replayed_vasp_run_is_parsed_into_a_stored_calculation(shared_fixtures, tmp_path):
+    """Real optB86b-vdW run of 5×5 MoS2 (VASP 5.4.4): E0 = −400.80534586 eV (MANIFEST.md)."""
+    reference = shared_fixtures / MOS2 / "pristine-mos2"
+    structure = Structure.from_file(reference / "POSCAR")
+    engine = VaspEngine(vdw="optB86b-vdW", encut=500, spin="on", kspacing=0.16, ediff=1e-7, fmax=0.01,
+                        potcar_spec=True, custodian=False,
+                        command=f"{sys.executable} {FAKE_VASP} {reference}")
+    doc = run_engine(CalcRequest(label="MoS2-5x5", task="relax", structure=structure), engine, tmp_path)
+    assert doc.state == "successful", doc.reason
+    assert doc.energy == pytest.approx(-400.80534586, abs=1e-7)
+    assert doc.level_of_theory.engine == "vasp" and doc.level_of_theory.vdw == "optB86b-vdW"
+    rundir = tmp_path / doc.calc_key
+    with gzip.open(rundir / "INCAR.gz", "rt") as f:
+        incar = Incar.from_str(f.read())
+    upstream = Incar.from_file(reference / "INCAR")
+    for tag in ("GGA", "LUSE_VDW", "PARAM1", "PARAM2", "ENCUT", "ISPIN", "ISMEAR", "SIGMA", "EDIFF", "EDIFFG",
+                "IBRION", "ISIF"):
+        assert incar[tag] == upstream[tag], tag
+    with gzip.open(rundir / "KPOINTS.gz", "rt") as f:
+        assert Kpoints.from_str(f.read()).kpts == Kpoints.from_file(reference / "KPOINTS").kpts
+    final = Structure.from_dict(doc.structure)
+    assert final.composition == structure.composition
+    assert final.lattice.abc == pytest.approx(structure.lattice.abc)
