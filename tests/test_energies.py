@@ -46,3 +46,33 @@ def test_one_layer_capacity_row_from_mc12_stoichiometry(metal, table):
 
 def test_graphite_licb6_host_only_capacity():
     assert capacity(1, "C6", "Li", include_metal_mass=False) == pytest.approx(372, abs=0.5)
+
+
+@pytest.mark.slow
+def test_formation_energies_of_sei_phases_from_elemental_ground_states(memory_stores):
+    """ΔH_f (NIST-JANAF, 298 K): LiF −616.0, NaF −576.6, Li2O −597.9 kJ/mol → −3.19, −2.99, −2.07 eV/atom.
+
+    The elemental references are bcc Li/Na, and F2 and O2 dimers in a box; CHGNet reproduces
+    these within 0.25 eV/atom, so a wrong reference (e.g. an atom instead of F2) fails.
+    """
+    from pymatgen.core import Composition
+
+    from anodescreen.launchers.local import run_plan
+    from anodescreen.workflows.plan import plan_campaign
+    from anodescreen.workflows.spec import CampaignSpec
+
+    spec = CampaignSpec.model_validate({"name": "sei", "compounds": ["LiF", "NaF", "Li2O"],
+                                        "calculations": ["formation_energy"]})
+    plan = plan_campaign(spec)
+    labels = sorted(r.label for r in plan.calcs.values())
+    assert labels == ["F-dimer", "Li-bcc", "Li2O-antifluorite", "LiF-rocksalt", "Na-bcc", "NaF-rocksalt",
+                      "O-dimer"]
+    run_plan(plan, memory_stores)
+    rows = {r["host"]["label"]: r for r in memory_stores.results.query({"kind": "formation_energy"})}
+    expected = {"LiF-rocksalt": -616.0 / 2, "NaF-rocksalt": -576.6 / 2, "Li2O-antifluorite": -597.9 / 3}
+    for label, kj_per_atom in expected.items():
+        row = rows[label]
+        assert row["value"] == pytest.approx(kj_per_atom / 96.485, abs=0.25), label
+        assert row["unit"] == "eV/atom" and row["reference"] == "elements"
+        elements = {str(e) for e in Composition(label.split("-")[0]).elements}
+        assert {s["element"] for s in row["reference_states"]} == elements

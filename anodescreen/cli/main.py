@@ -72,13 +72,11 @@ def run(
     """Build, compute and store a campaign; re-running computes only what is missing."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from anodescreen.launchers.local import run_plan
-    from anodescreen.workflows.plan import plan_campaign
+    from anodescreen.launchers.local import run_campaign
     from anodescreen.workflows.spec import load_spec
 
     _quiet_libraries()
     campaign = load_spec(spec)
-    plan = plan_campaign(campaign)
     stores = _open(db_config, campaign.store)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=False) as progress:
@@ -87,15 +85,24 @@ def run(
         def step(label: str, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, description=f"{campaign.name}: {label}")
 
-        report = run_plan(plan, stores, retry_failed=retry_failed, on_progress=step, workers=workers)
+        result = run_campaign(campaign, stores, retry_failed=retry_failed, on_progress=step, workers=workers)
         progress.update(task, description=campaign.name)
-    h = report.harvest
-    out.print(f"{campaign.name}: {report.planned} calculations ({report.reused} reused, "
-              f"{report.computed} computed, {len(report.failed)} failed); rows: {h.new} new, "
-              f"{h.updated} updated, {h.unchanged} unchanged"
-              + (f", {h.superseded} relabelled rows replaced" if h.superseded else ""), highlight=False)
-    for label, reason in report.failed:
-        out.print(f"  failed {label}: {reason}", highlight=False)
+    for stage, report in result.stages:
+        h = report.harvest
+        name = campaign.name if len(result.stages) == 1 else f"{campaign.name} [{stage}]"
+        out.print(f"{name}: {report.planned} calculations ({report.reused} reused, "
+                  f"{report.computed} computed, {len(report.failed)} failed); rows: {h.new} new, "
+                  f"{h.updated} updated, {h.unchanged} unchanged"
+                  + (f", {h.superseded} relabelled rows replaced" if h.superseded else ""), highlight=False)
+        for label, reason in report.failed:
+            out.print(f"  failed {label}: {reason}", highlight=False)
+    for d in result.funnel:
+        total = len(next(iter(d.rankings.values()), []))
+        best = ", ".join(f"{m}: {s}" for m, s in d.best.items())
+        dft = f"; DFT best {d.dft_ranking[0][0]}" if d.dft_ranking else ""
+        warn = " [potentials disagree]" if d.disagree else ""
+        out.print(f"funnel {d.host} {d.region} {d.element}: {len(d.selected)}/{total} sites to DFT "
+                  f"({best}{dft}){warn}", highlight=False)
     stores.close()
 
 
@@ -123,9 +130,17 @@ def status(db_config: Optional[Path] = DbConfig) -> None:
     kinds: dict[str, int] = {}
     for doc in stores.results.query({}, properties=["kind"]):
         kinds[doc["kind"]] = kinds.get(doc["kind"], 0) + 1
-    campaigns = sorted(d["name"] for d in stores.campaigns.query({}, properties=["name"]))
+    docs = sorted(stores.campaigns.query({}, properties=["name", "funnel"]), key=lambda d: d["name"])
     out.print(f"rows: {', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or 'none'}; "
-              f"campaigns: {', '.join(campaigns) or 'none'}", highlight=False)
+              f"campaigns: {', '.join(d['name'] for d in docs) or 'none'}", highlight=False)
+    for doc in docs:
+        for d in doc.get("funnel") or []:
+            missed = [m for m, ok in d.get("dft_best_matches", {}).items() if not ok]
+            if d["disagree"] or missed:
+                note = "potentials disagree on the best site" if d["disagree"] else ""
+                note += ("; " if note else "") + (f"DFT best differs from {', '.join(missed)}" if missed else "")
+                out.print(f"funnel {doc['name']} {d['host']} {d['region']} {d['element']}: {note} "
+                          f"(MLIP best {d['best']}; sent {sorted(d['selected'])})", highlight=False)
     stores.close()
 
 

@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from anodescreen.engines.base import LevelOfTheory
 
-Family = Literal["sac", "bilayer", "graphene", "slab", "heterostructure", "reference"]
-Kind = Literal["binding_energy", "intercalation_energy"]
-ReferenceName = Literal["bulk", "atom"]
+Family = Literal["sac", "bilayer", "graphene", "slab", "heterostructure", "reference", "compound"]
+Kind = Literal["binding_energy", "intercalation_energy", "formation_energy"]
+#: bulk / atom: the alkali's chemical potential; elements: every element's ground state (formation)
+ReferenceName = Literal["bulk", "atom", "elements"]
 
 
 def now() -> datetime:
@@ -48,7 +49,7 @@ class HostInfo(BaseModel):
 
 
 class AdsorbateInfo(BaseModel):
-    """The alkali species and how many atoms of it."""
+    """The alkali species and how many atoms of it (for a compound: its cation, per cell)."""
 
     model_config = ConfigDict(extra="forbid")
 

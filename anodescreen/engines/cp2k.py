@@ -42,7 +42,8 @@ class Cp2kSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mixing_alpha: float = Field(0.2, gt=0, le=1)
+    mixing_alpha: float = Field(0.1, gt=0, le=1)
+    mixing_beta: float = Field(1.5, gt=0, description="Kerker damping of long-wavelength charge sloshing (1/bohr)")
     max_scf: int = Field(100, gt=0)
     restart_from_last: bool = Field(False, description="start from the last geometry of the failed attempt")
 
@@ -67,8 +68,8 @@ class Cp2kEngine(BaseModel):
     max_steps: int = Field(200, gt=0, description="geometry steps per attempt")
     scf: Cp2kSettings = Field(default_factory=Cp2kSettings, description="settings of the first attempt")
     retries: list[Cp2kSettings] = Field(
-        default_factory=lambda: [Cp2kSettings(mixing_alpha=0.1, max_scf=300, restart_from_last=True),
-                                 Cp2kSettings(mixing_alpha=0.05, max_scf=500, restart_from_last=True)],
+        default_factory=lambda: [Cp2kSettings(mixing_alpha=0.05, max_scf=300, restart_from_last=True),
+                                 Cp2kSettings(mixing_alpha=0.02, max_scf=500, restart_from_last=True)],
         description="settings of each further attempt after a failure")
     command: str = Field("cp2k.psmp", description="the CP2K executable")
     mpi_procs: int | None = Field(None, ge=1, description="MPI ranks; default this worker's share of cores")
@@ -182,6 +183,7 @@ class Cp2kEngine(BaseModel):
                   f"        ELECTRONIC_TEMPERATURE [K] {self.electronic_temperature:g}", "      &END SMEAR",
                   "      &DIAGONALIZATION", "        ALGORITHM STANDARD", "      &END DIAGONALIZATION",
                   "      &MIXING", "        METHOD BROYDEN_MIXING", f"        ALPHA {settings.mixing_alpha:g}",
+                  f"        BETA {settings.mixing_beta:g}",
                   "        NBROYDEN 8", "      &END MIXING", "    &END SCF",
                   "    &XC", f"      &XC_FUNCTIONAL {self.functional}", "      &END XC_FUNCTIONAL"]
         if self.vdw:

@@ -1,8 +1,8 @@
 """Machine-learned interatomic potential engine (pre-screening only, never DFT).
 
 Runs atomate2's force-field makers with a universal potential whose weights ship inside
-its wheel, so nothing is downloaded: CHGNet 0.3.0 (in the ``chgnet`` package). Energies
-are labelled ``engine: mlip`` and are for ranking candidates.
+its wheel, so nothing is downloaded: CHGNet 0.3.0 (``chgnet``) or SevenNet-0 (``sevenn``).
+Energies are labelled ``engine: mlip`` and are for ranking candidates.
 """
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
     from pymatgen.core import Structure
 
-#: potential name → (atomate2 force-field name, package holding the weights, model tag)
-POTENTIALS = {"CHGNet": ("CHGNet", "chgnet", "CHGNet-0.3.0")}
+#: potential name → (atomate2 force-field name, package holding the weights, model tag, calculator kwargs)
+POTENTIALS = {
+    "CHGNet": ("CHGNet", "chgnet", "CHGNet-0.3.0", {}),
+    "SevenNet": ("SevenNet", "sevenn", "SevenNet-0 (11Jul2024)", {"model": "7net-0"}),
+}
 
 
 class MLIPEngine(BaseModel):
@@ -33,13 +36,13 @@ class MLIPEngine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Literal["mlip"] = "mlip"
-    model: Literal["CHGNet"] = "CHGNet"
+    model: Literal["CHGNet", "SevenNet"] = "CHGNet"
     fmax: float = Field(0.05, gt=0, description="force convergence (eV/Å)")
     max_steps: int = Field(300, gt=0, description="ionic steps before a relaxation fails")
     optimizer: Literal["BFGS", "FIRE", "LBFGS"] = "BFGS"  # 46 vs 121 steps for Li on Fe-N4
 
     def level_of_theory(self) -> LevelOfTheory:
-        ff_name, package, tag = POTENTIALS[self.model]
+        _, package, tag, _ = POTENTIALS[self.model]
         return LevelOfTheory(engine="mlip", code=package, code_version=version(package), method=tag)
 
     @property
@@ -50,9 +53,9 @@ class MLIPEngine(BaseModel):
     def _makers(self) -> dict:
         from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
 
-        ff_name = POTENTIALS[self.model][0]
+        ff_name, _, _, calculator_kwargs = POTENTIALS[self.model]
         # final_atoms_object_file=None: atomate2 would otherwise write an xyz into the cwd
-        common = {"force_field_name": ff_name,
+        common = {"force_field_name": ff_name, "calculator_kwargs": calculator_kwargs,
                   "relax_kwargs": {"fmax": self.fmax, "final_atoms_object_file": None}}
         relax = {"steps": self.max_steps, "optimizer_kwargs": {"optimizer": self.optimizer}}
         return {

@@ -24,7 +24,9 @@ from anodescreen.db.stores import StoreConfig, Stores, open_stores
 from anodescreen.engines.base import Engine
 from anodescreen.workflows.calcs import CalculationMaker
 from anodescreen.workflows.harvest import HarvestReport, harvest, stored_calcs
-from anodescreen.workflows.plan import Plan
+from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
+from anodescreen.workflows.plan import Plan, plan_campaign
+from anodescreen.workflows.spec import CampaignSpec
 
 RUN_DIR = "anodescreen_runs"
 
@@ -38,6 +40,40 @@ class RunReport:
     computed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
     harvest: HarvestReport | None = None
+
+
+@dataclass
+class CampaignReport:
+    """Each stage's run (one without a funnel; screens then DFT with one) and the funnel's decisions."""
+
+    stages: list[tuple[str, RunReport]] = field(default_factory=list)
+    funnel: list[GroupDecision] = field(default_factory=list)
+
+
+def run_campaign(spec: CampaignSpec, stores: Stores, **run_kwargs) -> CampaignReport:
+    """Run ``spec``: straight through its engine, or as a funnel (MLIP screens, then DFT on the chosen sites).
+
+    ``run_kwargs`` go to :func:`run_plan`. The funnel's decisions are stored in the campaign document.
+    """
+    if spec.funnel is None:
+        return CampaignReport([("compute", run_plan(plan_campaign(spec), stores, **run_kwargs))])
+    from anodescreen.engines.mlip import MLIPEngine
+
+    funnel = spec.funnel
+    report, rankings = CampaignReport(), {}
+    for model in funnel.screen:
+        plan = plan_campaign(spec, MLIPEngine(model=model, fmax=funnel.fmax, max_steps=funnel.max_steps))
+        report.stages.append((f"screen {model}", run_plan(plan, stores, **run_kwargs)))
+        calcs = stored_calcs(stores, [q.complex_key for q in plan.quantities])
+        rankings[model] = rank(plan, calcs, funnel.anomalies)
+    decisions = decide(rankings, funnel)
+    dft = plan_campaign(spec, spec.engine, allowed_sites(decisions))
+    report.stages.append((f"DFT {spec.engine.name}", run_plan(dft, stores, **run_kwargs)))
+    record_dft(decisions, dft, stored_calcs(stores, [q.complex_key for q in dft.quantities]))
+    report.funnel = list(decisions.values())
+    stores.campaigns.update([{"name": spec.name, "spec": spec.model_dump(mode="json"),
+                              "funnel": [d.model_dump(mode="json") for d in report.funnel]}], key="name")
+    return report
 
 
 def run_plan(

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 
 from pymatgen.core import Structure
 
-from anodescreen.analysis.energies import DEFINITIONS, binding_energy, intercalation_energy
+from anodescreen.analysis.energies import (
+    DEFINITIONS,
+    binding_energy,
+    formation_energy_per_atom,
+    intercalation_energy,
+)
 from anodescreen.db.schema import CalcDoc, ReferenceState, ResultRow, now
 from anodescreen.db.stores import Stores
 from anodescreen.structures.sites import site_of
@@ -87,7 +92,7 @@ def _drop_superseded(stores: Stores, rows: list[ResultRow]) -> int:
     can only come from a changed label (e.g. a renamed site), so the old row goes.
     """
     identity = {(r.kind, r.reference, tuple(sorted(r.calc_keys.items()))): r.row_id for r in rows}
-    complexes = sorted({r.calc_keys["complex"] for r in rows})
+    complexes = sorted({r.calc_keys["complex"] for r in rows if "complex" in r.calc_keys})
     stale = []
     for doc in stores.results.query({"calc_keys.complex": {"$in": complexes}},
                                     properties=["row_id", "kind", "reference", "calc_keys"]):
@@ -99,7 +104,27 @@ def _drop_superseded(stores: Stores, rows: list[ResultRow]) -> int:
     return len(stale)
 
 
+def _formation_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> ResultRow:
+    doc, job = calcs[q.complex_key]
+    states = [ReferenceState(name="elements", label=calcs[k][0].label, element=el,
+                             energy_per_atom=calcs[k][0].energy / calcs[k][0].n_sites, calc_key=k)
+              for el, k in sorted(q.reference_keys.items())]
+    value = formation_energy_per_atom(doc.energy, doc.formula, {s.element: s.energy_per_atom for s in states})
+    lot = doc.level_of_theory
+    return ResultRow(
+        row_id=ResultRow.make_id(q.kind, q.host.label, q.adsorbate.element, q.adsorbate.count, None, "elements",
+                                 lot.key),
+        kind=q.kind, value=round(value, 6), unit="eV/atom", definition=DEFINITIONS[q.kind], host=q.host,
+        adsorbate=q.adsorbate, reference="elements", reference_states=states, level_of_theory=lot,
+        lot_key=lot.key, is_dft=lot.is_dft, structure_label=q.complex_label, structure=doc.structure,
+        calc_keys={"compound": q.complex_key, **{f"element {el}": k for el, k in q.reference_keys.items()}},
+        job_ids={"compound": job, **{f"element {el}": calcs[k][1] for el, k in q.reference_keys.items()}},
+        campaigns=[campaign], created_at=now(), updated_at=now())
+
+
 def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
+    if q.kind == "formation_energy":
+        return [_formation_row(q, calcs, campaign)]
     complex_doc, complex_job = calcs[q.complex_key]
     host_doc, host_job = calcs[q.host_key]
     final_site = None

@@ -26,7 +26,8 @@ from anodescreen.structures import (
     isolated_atom,
     sac_site,
 )
-from anodescreen.structures.compounds import COMPOUNDS
+from anodescreen.structures.compounds import COMPOUNDS, compound
+from anodescreen.structures.references import elemental_reference
 from anodescreen.structures.graphene import supercell_name
 from anodescreen.structures.heterostructure import graphene_mos2, metal_film_heterostructure
 from anodescreen.structures.intercalation import metal_multilayer_bilayer
@@ -49,7 +50,7 @@ class Quantity:
     kind: str
     host: HostInfo
     adsorbate: AdsorbateInfo
-    site: str
+    site: str | None
     region: str
     complex_key: str
     host_key: str
@@ -151,10 +152,17 @@ def _bilayer_host(entry: BilayerHosts, stacking: str, layers: int, metal: str) -
     return _Host(info, pristine, pristine, "gallery", multilayer=film)
 
 
-def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
-    """All calculations and quantities of ``spec``."""
+def plan_campaign(spec: CampaignSpec, engine: Engine | None = None,
+                  allowed: dict[tuple[str, str, str], set[str]] | None = None) -> Plan:
+    """All calculations and quantities of ``spec``.
+
+    ``allowed`` maps (host label, region, element) to the sites to keep (a funnel's choice);
+    groups it does not name keep every site.
+    """
     plan = Plan(spec, engine or spec.engine)
-    for adsorbate in spec.adsorbates:
+    if "formation_energy" in spec.calculations:
+        _plan_formation(plan, spec.compounds)
+    for adsorbate in spec.adsorbates if spec.hosts else []:  # alkali references only serve hosts
         metal = adsorbate.element
         refs = {}
         if "bulk" in spec.references:
@@ -167,7 +175,10 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
             if host.kind not in spec.calculations:
                 continue
             host_key = plan.add(host.info.label, "relax", host.reference)
+            keep = (allowed or {}).get((host.info.label, host.region, metal))
             for label, structure in _complexes(host, metal):
+                if keep is not None and label not in keep:
+                    continue
                 key = plan.add(structure.properties["label"], "relax", structure)
                 count = int(structure.composition[metal]) - int(host.reference.composition[metal])
                 plan.quantities.append(Quantity(
@@ -176,6 +187,23 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None) -> Plan:
                     reference_keys=refs, complex_label=structure.properties["label"],
                 ))
     return plan
+
+
+def _plan_formation(plan: Plan, formulas: list[str]) -> None:
+    """Each compound and the ground state of each of its elements, relaxed at the same theory."""
+    for formula in formulas:
+        s = compound(formula)
+        key = plan.add(s.properties["label"], "relax-cell", s)
+        refs = {}
+        for el in sorted({e.symbol for e in s.composition}):
+            ref = elemental_reference(el)
+            molecule = ref.properties["label"].endswith("-dimer")  # a dimer in a box keeps its box
+            refs[el] = plan.add(ref.properties["label"], "relax" if molecule else "relax-cell", ref)
+        cation = min(s.composition, key=lambda e: e.X)
+        plan.quantities.append(Quantity(
+            kind="formation_energy", host=HostInfo(family="compound", label=s.properties["label"]),
+            adsorbate=AdsorbateInfo(element=cation.symbol, count=int(s.composition[cation])), site=None,
+            region="bulk", complex_key=key, host_key=key, reference_keys=refs, complex_label=s.properties["label"]))
 
 
 def _complexes(host: _Host, metal: str) -> list[tuple[str, Structure]]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from anodescreen.engines import AnyEngine, MLIPEngine
 from anodescreen.errors import AnodescreenError
@@ -14,7 +14,7 @@ from anodescreen.structures.data import check_alkali, check_element
 from anodescreen.structures.defects import DEFECTS, parse_motif
 from anodescreen.structures.graphene import supercell_matrix
 
-Calculation = Literal["binding_energy", "intercalation_energy"]
+Calculation = Literal["binding_energy", "intercalation_energy", "formation_energy"]
 
 
 class _Strict(BaseModel):
@@ -126,6 +126,27 @@ Hosts = Annotated[Union[SacHosts, GrapheneHosts, BilayerHosts, HeterostructureHo
 _FAMILIES = {"sac", "graphene", "bilayer", "heterostructure", "slab"}
 
 
+class AnomalyRules(_Strict):
+    """What makes a relaxed MLIP geometry untrustworthy. Alkali moving laterally is never flagged:
+    in a gallery, sliding between the layers is what intercalation is."""
+
+    max_metal_shift: float = Field(0.8, gt=0, description="Å a SAC metal may move from its pocket")
+    min_alkali_ratio: float = Field(0.8, gt=0, description="alkali–alkali distance / bulk nearest neighbour")
+    max_adsorbate_gap: float = Field(4.0, gt=0, description="Å from the adsorbate to the nearest host atom")
+    exclude: bool = Field(True, description="flagged results do not vote for DFT")
+
+
+class FunnelSpec(_Strict):
+    """Which potentials screen, and how many sites each lets through."""
+
+    screen: list[Literal["CHGNet", "SevenNet"]] = Field(["CHGNet", "SevenNet"], min_length=1)
+    top_k: int = Field(2, ge=1, description="best sites per potential sent to DFT")
+    margin: float = Field(0.10, ge=0, description="also every site within this of a potential's best (eV)")
+    fmax: float = Field(0.05, gt=0, description="MLIP force convergence (eV/Å)")
+    max_steps: int = Field(300, gt=0)
+    anomalies: AnomalyRules = AnomalyRules()
+
+
 class Adsorbate(_Strict):
     """An alkali adsorbate: one atom per cell (multilayer hosts set their own count)."""
 
@@ -142,13 +163,42 @@ class CampaignSpec(_Strict):
     """What to build, compute and store."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    hosts: list[Hosts] = Field(min_length=1)
+    hosts: list[Hosts] = []
     adsorbates: list[Adsorbate] = [Adsorbate(element="Li")]
     calculations: list[Calculation] = ["binding_energy", "intercalation_energy"]
     references: list[Literal["bulk", "atom"]] = ["bulk", "atom"]
+    compounds: list[str] = Field([], description="formation energies from the elements (LiF, Li2O, ...)")
     engine: AnyEngine = MLIPEngine()
+    funnel: FunnelSpec | None = Field(None, description="screen every site with MLIPs, DFT only the best")
     store: str = Field("embedded", description="'embedded' or a db_config/*.yaml file")
     launcher: Literal["local"] = "local"
+
+
+    @field_validator("compounds")
+    @classmethod
+    def _compounds(cls, value: list[str]) -> list[str]:
+        from anodescreen.structures.compounds import COMPOUNDS
+
+        for formula in value:
+            if formula not in COMPOUNDS:
+                raise AnodescreenError(f"no prototype for {formula!r} (have {', '.join(COMPOUNDS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> CampaignSpec:
+        if not self.hosts and not self.compounds:
+            raise AnodescreenError("a campaign needs hosts or compounds", "hosts")
+        if self.compounds and "formation_energy" not in self.calculations:
+            raise AnodescreenError("compounds are listed but formation_energy is not in calculations",
+                                   "compounds")
+        return self
+
+    @model_validator(mode="after")
+    def _funnel_needs_dft(self) -> CampaignSpec:
+        if self.funnel is not None and self.engine.name == "mlip":
+            raise AnodescreenError("a funnel screens with MLIPs for a DFT engine: set engine.name to cp2k or vasp",
+                                   "funnel")
+        return self
 
 
 def validation_message(exc: ValidationError) -> str:

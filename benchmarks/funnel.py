@@ -1,0 +1,91 @@
+"""Funnel vs DFT on every site: CP2K force evaluations, wall time, and whether the funnel found the best site.
+
+    .venv/bin/python benchmarks/funnel.py [--case NAME ...] [--out benchmarks/results/funnel]
+
+Each case is a campaign spec with a funnel. The funnel runs first (MLIP screens, then CP2K on
+the chosen sites); then the same spec runs without a funnel, which reuses the CP2K
+calculations the funnel already did (same calc_key) and computes the rest. Costs are summed
+from the stored calculations (steps = CP2K force evaluations, elapsed = wall time), counting
+only the adsorbate complexes: host and reference calculations are the same in both.
+Success = the funnel's best DFT site is within 0.05 eV of the best of all sites.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from anodescreen.db.stores import StoreConfig, open_stores
+from anodescreen.launchers.local import run_campaign
+from anodescreen.workflows.harvest import stored_calcs
+from anodescreen.workflows.plan import plan_campaign
+from anodescreen.workflows.spec import CampaignSpec
+
+#: cheap-but-real CP2K settings shared by the cases (2 cores)
+CP2K = {"name": "cp2k", "cutoff": 250, "rel_cutoff": 40, "kspacing": 0.5, "fmax": 0.1, "max_steps": 60}
+
+CASES = {
+    "Li@G(2x2)": {"hosts": [{"family": "graphene", "size": "2x2", "vacuum": 10.0}], "element": "Li"},
+    "Na@G(2x2)": {"hosts": [{"family": "graphene", "size": "2x2", "vacuum": 10.0}], "element": "Na"},
+    "Li@Fe-N4(3x3)": {"hosts": [{"family": "sac", "metals": ["Fe"], "size": "3x3", "site_radius": 2.0,
+                                 "vacuum": 10.0}], "element": "Li"},
+}
+
+
+def spec_for(name: str, funnel: bool) -> CampaignSpec:
+    case = CASES[name]
+    data = {"name": f"bench-{name}-{'funnel' if funnel else 'all'}".replace("@", "-").replace("(", "").replace(")", ""),
+            "hosts": case["hosts"], "adsorbates": [{"element": case["element"]}],
+            "calculations": ["binding_energy"], "references": ["bulk"], "engine": CP2K}
+    if funnel:
+        data["funnel"] = {"screen": ["CHGNet", "SevenNet"], "top_k": 1, "margin": 0.05}
+    return CampaignSpec.model_validate(data)
+
+
+def cost(spec: CampaignSpec, stores, sites: set[str] | None = None) -> dict:
+    plan = plan_campaign(spec, spec.engine)
+    keys = {q.site: q.complex_key for q in plan.quantities if sites is None or q.site in sites}
+    docs = stored_calcs(stores, list(keys.values()))
+    energies = {s: docs[k][0].energy for s, k in keys.items() if k in docs and docs[k][0].state == "successful"}
+    return {"sites": sorted(keys), "force_evaluations": sum(docs[k][0].n_steps for k in keys.values() if k in docs),
+            "wall_s": round(sum(docs[k][0].elapsed_s or 0 for k in keys.values() if k in docs), 1),
+            "energies": energies}
+
+
+def run_case(name: str, out: Path) -> dict:
+    stores = open_stores(StoreConfig(type="embedded", path=str(out / "bench.db")))
+    start = time.perf_counter()
+    report = run_campaign(spec_for(name, True), stores, root_dir=out / "runs")
+    decision = report.funnel[0]
+    funnel = cost(spec_for(name, False), stores, set(decision.selected))
+    run_campaign(spec_for(name, False), stores, root_dir=out / "runs")
+    every = cost(spec_for(name, False), stores)
+    stores.close()
+    best_all = min(every["energies"].values())
+    best_funnel = min(funnel["energies"].values())
+    return {"case": name, "funnel": funnel, "all": every, "mlip_best": decision.best, "disagree": decision.disagree,
+            "ratio_force_evaluations": round(funnel["force_evaluations"] / every["force_evaluations"], 3),
+            "ratio_wall": round(funnel["wall_s"] / every["wall_s"], 3),
+            "found_best": best_funnel - best_all <= 0.05, "total_s": round(time.perf_counter() - start, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", choices=sorted(CASES))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/funnel"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in args.case or list(CASES):
+        results.append(run_case(name, args.out))
+        print(json.dumps(results[-1], indent=1), flush=True)
+        (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    ok = sum(r["found_best"] for r in results)
+    print(f"success {ok}/{len(results)}; force-evaluation ratio "
+          + ", ".join(f"{r['case']} {r['ratio_force_evaluations']}" for r in results))
+
+
+if __name__ == "__main__":
+    main()
