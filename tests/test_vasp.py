@@ -11,7 +11,14 @@ from pymatgen.core import Structure
 from pymatgen.io.vasp import Incar, Kpoints
 
 from anodescreen.engines.vasp import VaspEngine, is_polar_slab
-from anodescreen.structures import add_adsorbate, adsorption_sites, bilayer_graphene, bulk_metal, graphene, sac_site
+from anodescreen.structures import (
+    add_adsorbate,
+    adsorption_sites,
+    bilayer_graphene,
+    bulk_metal,
+    graphene,
+    sac_site,
+)
 from anodescreen.workflows.calcs import CalcRequest, run_engine
 
 FAKE_VASP = Path(__file__).with_name("fake_vasp.py")

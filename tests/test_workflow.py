@@ -131,3 +131,20 @@ def test_relabelled_rows_are_replaced_not_duplicated(memory_stores):
                                     calc_keys=base["calc_keys"])
     assert _drop_superseded(memory_stores, [new]) == 1
     assert sorted(d["row_id"] for d in memory_stores.results.query({})) == ["other"]
+
+
+def test_reference_states_are_shared_across_relaxation_settings_but_not_theories():
+    from anodescreen.engines import Cp2kEngine, MLIPEngine
+    from anodescreen.workflows.plan import plan_campaign
+    from anodescreen.workflows.spec import CampaignSpec
+
+    spec = CampaignSpec.model_validate({"name": "r", "hosts": [{"family": "graphene", "size": "3x3"}]})
+
+    def keys(engine):
+        plan = plan_campaign(spec, engine)
+        return {r.label: k for k, r in plan.calcs.items()}
+
+    loose, tight = keys(MLIPEngine(fmax=0.05)), keys(MLIPEngine(fmax=0.02))
+    assert loose["Li-bcc"] == tight["Li-bcc"] and loose["Li-atom"] == tight["Li-atom"]
+    assert loose["G(3x3)"] != tight["G(3x3)"]  # hosts and complexes do depend on the settings
+    assert keys(Cp2kEngine())["Li-bcc"] != loose["Li-bcc"]

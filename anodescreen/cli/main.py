@@ -1,4 +1,4 @@
-"""The ``anodescreen`` command: run, status, query, show, build."""
+"""The ``anodescreen`` command: run, status, query, references, show, build."""
 
 from __future__ import annotations
 
@@ -200,6 +200,23 @@ def _table(rows: list[dict]) -> None:
                       r["final_site"] or "", f"{r['value']:.3f}",
                       f"{r['method']}{'' if r['is_dft'] else ' (MLIP)'}", r["row_id"][:10])
     out.print(table)
+
+
+@app.command()
+@_one_line_errors
+def references(db_config: Optional[Path] = DbConfig) -> None:
+    """The reference registry: bulk metals, atoms and elemental ground states per level of theory."""
+    from anodescreen.db.queries import stored_references
+
+    stores = _open(db_config)
+    table = Table(title="reference states (computed once per level of theory)")
+    for column in ("label", "engine", "method", "vdW", "eV/atom", "lot_key", "calc_key"):
+        table.add_column(column, justify="right" if column == "eV/atom" else "left")
+    for r in stored_references(stores.jobstore):
+        table.add_row(r["label"], r["engine"], r["method"], r["vdw"] or "", f"{r['energy_per_atom']:.4f}",
+                      r["lot_key"], r["calc_key"])
+    out.print(table)
+    stores.close()
 
 
 @app.command()

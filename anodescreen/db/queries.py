@@ -94,3 +94,18 @@ def get_row(results: Store, row_id: str) -> dict:
     doc = results.query_one({"row_id": matches[0]["row_id"]})
     doc.pop("_id", None)
     return doc
+
+
+def stored_references(jobstore) -> list[dict]:
+    """The reference registry: every successful reference calculation, one per label × level of theory."""
+    found: dict[tuple[str, str], dict] = {}
+    query = {"output.reference": True, "output.state": "successful"}
+    fields = ["output.label", "output.energy", "output.n_sites", "output.lot_key", "output.calc_key",
+              "output.level_of_theory", "output.completed_at"]
+    for doc in jobstore.query(query, properties=fields):
+        out = doc["output"]
+        lot = out["level_of_theory"]
+        found.setdefault((out["label"], out["lot_key"]), {
+            "label": out["label"], "energy_per_atom": out["energy"] / out["n_sites"], "lot_key": out["lot_key"],
+            "engine": lot["engine"], "method": lot["method"], "vdw": lot.get("vdw"), "calc_key": out["calc_key"]})
+    return sorted(found.values(), key=lambda r: (r["label"], r["engine"], r["lot_key"]))

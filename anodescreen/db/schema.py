@@ -75,6 +75,7 @@ class CalcDoc(BaseModel):
     calc_key: str
     label: str
     task: str
+    reference: bool = Field(False, description="a reference state, shared by every campaign at this theory")
     state: Literal["successful", "failed"]
     reason: str | None = None
     energy: float | None = None

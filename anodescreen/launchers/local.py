@@ -23,8 +23,8 @@ from jobflow import run_locally
 from anodescreen.db.stores import StoreConfig, Stores, open_stores
 from anodescreen.engines.base import Engine
 from anodescreen.workflows.calcs import CalculationMaker
-from anodescreen.workflows.harvest import HarvestReport, harvest, stored_calcs
 from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
+from anodescreen.workflows.harvest import HarvestReport, harvest, stored_calcs
 from anodescreen.workflows.plan import Plan, plan_campaign
 from anodescreen.workflows.spec import CampaignSpec
 

@@ -43,12 +43,14 @@ class CalcRequest(BaseModel):
     label: str
     task: Task
     structure: Structure
+    reference: bool = False
 
     def key(self, engine: Engine) -> str:
+        """A reference state (bulk metal, atom, elemental ground state) is one per level of theory:
+        its key leaves out the relaxation settings, so every campaign at that theory reuses it."""
         lot = engine.level_of_theory()
-        return stable_hash(
-            [structure_fingerprint(self.structure), self.task, lot.key, engine.relax_settings]
-        )
+        settings = {} if self.reference else engine.relax_settings
+        return stable_hash([structure_fingerprint(self.structure), self.task, lot.key, settings])
 
 
 def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None) -> CalcDoc:
@@ -58,6 +60,7 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         "calc_key": request.key(engine),
         "label": request.label,
         "task": request.task,
+        "reference": request.reference,
         "n_sites": len(request.structure),
         "formula": request.structure.composition.formula.replace(" ", ""),
         "input_structure": request.structure.as_dict(),

@@ -11,8 +11,9 @@ the potentials' best sites differ.
 from __future__ import annotations
 
 from collections import defaultdict
+
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
 from anodescreen.db.schema import CalcDoc

@@ -27,10 +27,10 @@ from anodescreen.structures import (
     sac_site,
 )
 from anodescreen.structures.compounds import COMPOUNDS, compound
-from anodescreen.structures.references import elemental_reference
 from anodescreen.structures.graphene import supercell_name
 from anodescreen.structures.heterostructure import graphene_mos2, metal_film_heterostructure
 from anodescreen.structures.intercalation import metal_multilayer_bilayer
+from anodescreen.structures.references import elemental_reference
 from anodescreen.structures.slabs import metal_slab, sei_slab
 from anodescreen.workflows.calcs import CalcRequest
 from anodescreen.workflows.spec import (
@@ -67,8 +67,8 @@ class Plan:
     calcs: dict[str, CalcRequest] = field(default_factory=dict)
     quantities: list[Quantity] = field(default_factory=list)
 
-    def add(self, label: str, task: str, structure: Structure) -> str:
-        request = CalcRequest(label=label, task=task, structure=structure)
+    def add(self, label: str, task: str, structure: Structure, reference: bool = False) -> str:
+        request = CalcRequest(label=label, task=task, structure=structure, reference=reference)
         key = request.key(self.engine)
         self.calcs.setdefault(key, request)
         return key
@@ -167,10 +167,10 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None,
         refs = {}
         if "bulk" in spec.references:
             bulk = bulk_metal(metal)
-            refs["bulk"] = plan.add(bulk.properties["label"], "relax-cell", bulk)
+            refs["bulk"] = plan.add(bulk.properties["label"], "relax-cell", bulk, reference=True)
         if "atom" in spec.references:
             atom = isolated_atom(metal)
-            refs["atom"] = plan.add(atom.properties["label"], "static", atom)
+            refs["atom"] = plan.add(atom.properties["label"], "static", atom, reference=True)
         for host in expand_hosts(spec, metal):
             if host.kind not in spec.calculations:
                 continue
@@ -198,7 +198,7 @@ def _plan_formation(plan: Plan, formulas: list[str]) -> None:
         for el in sorted({e.symbol for e in s.composition}):
             ref = elemental_reference(el)
             molecule = ref.properties["label"].endswith("-dimer")  # a dimer in a box keeps its box
-            refs[el] = plan.add(ref.properties["label"], "relax" if molecule else "relax-cell", ref)
+            refs[el] = plan.add(ref.properties["label"], "relax" if molecule else "relax-cell", ref, reference=True)
         cation = min(s.composition, key=lambda e: e.X)
         plan.quantities.append(Quantity(
             kind="formation_energy", host=HostInfo(family="compound", label=s.properties["label"]),
