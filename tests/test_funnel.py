@@ -104,7 +104,7 @@ def test_both_potentials_rank_li_on_graphene_hollow_first(memory_stores):
     for model, groups in rankings.items():
         (candidates,) = groups.values()
         assert [c.site.split("-")[0] for c in candidates] == ["hollow", "bridge", "top"], model
-    d = next(iter(decide(rankings, FunnelSpec(top_k=1)).values()))
+    d = next(iter(decide(rankings, FunnelSpec(top_k=1, margin=0.0)).values()))
     assert len(d.selected) == 1 and not d.disagree
 
 
