@@ -58,6 +58,9 @@ def test_input_for_a_small_graphene_cell_is_metallic_and_not_gamma_only():
     assert "&SMEAR ON" in text and "ALGORITHM STANDARD" in text and "&OT" not in text
     assert "TYPE DFTD3" in text and "RUN_TYPE GEO_OPT" in text
     assert "UKS" not in text  # 32 valence electrons, no moments
+    lithiated = graphene("2x2")
+    lithiated.append("Li", [0.0, 0.0, lithiated.frac_coords[0, 2] + 2.0 / lithiated.lattice.c])
+    assert "UKS" not in Cp2kEngine().input_text(lithiated, "static")  # 35 electrons, metallic: RKS + smearing
     atom = Cp2kEngine().input_text(isolated_atom("Li"), "static")
     assert "UKS T" in atom and "MULTIPLICITY 2" in atom and "KPOINTS" not in atom
 

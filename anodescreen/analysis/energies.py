@@ -15,6 +15,11 @@ DEFINITIONS = {
     "intercalation_energy": "E_f = [E(host+nM) - E(host) - n*mu_M] / n",
     "voltage": "V = -E_f / e, with mu_M = bulk metal",
     "formation_energy": "dH_f = [E(compound) - sum_i n_i*mu_i] / N_atoms",
+    "diffusion_barrier": "E_a = max_i E_i - E_initial (climbing-image NEB; reverse in details)",
+    "bader_charge": "q = sum over adsorbate atoms of (Z_val - N_basin); positive = electrons lost",
+    "charge_depletion": "dq_z = integral of plane-integrated [rho(host+M) - rho(host) - rho(M)] over the "
+                        "negative z range around M",
+    "sac_distortion": "largest change of an M-X bond length on adding the alkali (angles in details)",
 }
 
 

@@ -18,9 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from anodescreen.engines.base import LevelOfTheory
 
 Family = Literal["sac", "bilayer", "graphene", "slab", "heterostructure", "reference", "compound"]
-Kind = Literal["binding_energy", "intercalation_energy", "formation_energy"]
-#: bulk / atom: the alkali's chemical potential; elements: every element's ground state (formation)
-ReferenceName = Literal["bulk", "atom", "elements"]
+Kind = Literal["binding_energy", "intercalation_energy", "formation_energy", "diffusion_barrier",
+               "bader_charge", "charge_depletion", "sac_distortion"]
+#: bulk / atom: the alkali's chemical potential; elements: every element's ground state (formation);
+#: none: a quantity without a chemical potential (barrier, charge, distortion)
+ReferenceName = Literal["bulk", "atom", "elements", "none"]
+#: unit of each kind's value
+UNITS = {"binding_energy": "eV", "intercalation_energy": "eV", "formation_energy": "eV/atom",
+         "diffusion_barrier": "eV", "bader_charge": "e", "charge_depletion": "e", "sac_distortion": "Å"}
 
 
 def now() -> datetime:
@@ -117,6 +122,8 @@ class ResultRow(BaseModel):
     is_dft: bool
     structure_label: str
     structure: dict = Field(description="final structure of the complex (pymatgen dict)")
+    details: dict = Field(default_factory=dict, description="kind-specific data: NEB profile and images, "
+                                                              "per-atom charges, Δρ(z) curve, SAC geometry")
     calc_keys: dict[str, str] = Field(description="role → calc_key of each input calculation")
     job_ids: dict[str, str] = Field(description="role → jobflow job uuid")
     campaigns: list[str] = Field(default_factory=list)

@@ -1,17 +1,16 @@
-"""What every engine shares: the level of theory it defines and the result it returns."""
+"""What every engine shares: the level of theory it defines, the result it returns, an ASE adaptor."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Literal, Protocol
+from pathlib import Path
+from typing import Literal, Protocol
 
 import numpy as np
+from ase.calculators.calculator import Calculator, all_changes
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 #: relax: positions only (2D hosts with vacuum); relax-cell: positions and cell (bulk);
 #: static: single point.
@@ -37,7 +36,7 @@ class LevelOfTheory(BaseModel):
     cutoff: str | None = None
     kpoints: str | None = None
     spin_polarized: bool | Literal["auto"] = Field(
-        False, description="auto: spin-polarized for odd electron counts and magnetic sites")
+        False, description="auto: spin-polarized when the structure carries magnetic moments")
     smearing: str | None = None
 
     @property
@@ -67,6 +66,7 @@ class EngineResult(BaseModel):
     converged: bool
     n_steps: int
     max_force: float | None = Field(None, description="largest residual force (eV/Å)")
+    forces: list[list[float]] | None = Field(None, description="final forces (eV/Å), site order")
     energies: list[float] = Field(default_factory=list, description="energy per ionic step (eV)")
     attempts: list[str] = Field(default_factory=list, description="what each failed attempt hit and the fix")
     files: dict[str, str] = Field(default_factory=dict, description="role → output file (e.g. density)")
@@ -112,3 +112,29 @@ class Engine(Protocol):
 
     @property
     def relax_settings(self) -> dict: ...
+
+
+class EngineCalculator(Calculator):
+    """ASE calculator whose every call is a static run of an engine (for NEB on DFT engines).
+
+    Call ``n`` runs in ``workdir/call<n>``; a failed static raises :class:`EngineError`.
+    """
+
+    implemented_properties = ["energy", "forces"]
+
+    def __init__(self, engine: Engine, workdir: Path):
+        super().__init__()
+        self.engine = engine
+        self.workdir = Path(workdir)
+        self.calls = 0
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        self.calls += 1
+        result = self.engine.run(AseAtomsAdaptor.get_structure(self.atoms), "static",
+                                 self.workdir / f"call{self.calls}")
+        if result.forces is None:
+            raise EngineError(f"{type(self.engine).__name__} returned no forces")
+        self.results = {"energy": result.energy, "forces": np.array(result.forces)}

@@ -29,7 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from anodescreen.engines.base import EngineError, EngineResult, LevelOfTheory, Task, kpoint_mesh
+from anodescreen.engines.base import (
+    EngineCalculator,
+    EngineError,
+    EngineResult,
+    LevelOfTheory,
+    Task,
+    kpoint_mesh,
+)
 from anodescreen.errors import AnodescreenError
 
 DATA_DIR = Path(os.environ.get("CP2K_DATA_DIR", "/usr/share/cp2k"))
@@ -62,7 +69,8 @@ class Cp2kEngine(BaseModel):
     kspacing: float = Field(0.25, gt=0, description="k-point spacing, |b_i| with 2π (1/Å)")
     electronic_temperature: float = Field(500.0, gt=0, description="Fermi–Dirac smearing (K)")
     spin: Literal["auto", "on", "off"] = Field(
-        "auto", description="auto: UKS for odd electron counts or when magmoms are set")
+        "auto", description="auto: UKS when the structure carries magnetic moments (atoms, SAC metals); "
+                            "otherwise RKS, which with smearing also holds odd electron counts")
     eps_scf: float = Field(1e-6, gt=0)
     fmax: float = Field(0.05, gt=0, description="force convergence (eV/Å)")
     max_steps: int = Field(200, gt=0, description="geometry steps per attempt")
@@ -106,7 +114,7 @@ class Cp2kEngine(BaseModel):
                 problem = out.problem
                 if problem is None:
                     return EngineResult(energy=out.energies[-1], structure=out.structure, converged=True,
-                                        n_steps=len(out.energies), max_force=out.max_force,
+                                        n_steps=len(out.energies), max_force=out.max_force, forces=out.forces,
                                         energies=out.energies, attempts=attempts, files=out.files)
                 if out.structure is not None and settings.restart_from_last:
                     current = out.structure
@@ -114,6 +122,14 @@ class Cp2kEngine(BaseModel):
             fix = f" → retry with {nxt.model_dump()}" if nxt else ""
             attempts.append(f"attempt {number}: {problem}{fix}")
         raise EngineError(f"CP2K failed after {len(attempts)} attempts: {problem}", attempts)
+
+    def valence(self, symbol: str) -> int:
+        """Valence electrons of ``symbol``'s GTH pseudopotential (Z_val for Bader charges)."""
+        return basis_and_potential(symbol, self.basis, self.functional)[2]
+
+    def calculator(self, workdir: Path):
+        """An ASE calculator: every call is a CP2K static (with this engine's retries) in ``workdir``."""
+        return EngineCalculator(self, workdir)
 
     def _execute(self, rundir: Path) -> str | None:
         """Run CP2K in ``rundir`` in a new process group; a failure reason or None."""
@@ -150,7 +166,7 @@ class Cp2kEngine(BaseModel):
         electrons = sum(kinds[s.specie.symbol][2] for s in structure)
         magmoms = structure.site_properties.get("magmom")
         has_moments = magmoms is not None and any(abs(m) > 1e-6 for m in magmoms)
-        uks = self.spin == "on" or (self.spin == "auto" and (electrons % 2 == 1 or has_moments))
+        uks = self.spin == "on" or (self.spin == "auto" and has_moments)
         run_type = {"static": "ENERGY_FORCE", "relax": "GEO_OPT", "relax-cell": "CELL_OPT"}[task]
         mesh = kpoint_mesh(structure, self.kspacing)
         fmax_au = self.fmax / _FORCE_AU
@@ -285,6 +301,7 @@ class Cp2kOutput(BaseModel):
     scf_converged: list[bool] = Field(default_factory=list)
     opt_converged: bool | None = None
     max_force: float | None = None
+    forces: list[list[float]] | None = Field(None, description="last printed forces (eV/Å)")
     structure: Structure | None = None
     problem: str | None = None
     files: dict[str, str] = Field(default_factory=dict)
@@ -324,20 +341,20 @@ def parse_text(text: str) -> Cp2kOutput:
         opt = True
     elif "MAXIMUM NUMBER OF OPTIMIZATION STEPS REACHED" in text:
         opt = False
+    forces = _last_forces(text)
     return Cp2kOutput(version=version.group(1) if version else None, energies=energies,
-                      scf_converged=scf, opt_converged=opt, max_force=_last_max_force(text))
+                      scf_converged=scf, opt_converged=opt, forces=forces.tolist() if forces is not None else None,
+                      max_force=float(np.linalg.norm(forces, axis=1).max()) if forces is not None else None)
 
 
-def _last_max_force(text: str) -> float | None:
+def _last_forces(text: str) -> np.ndarray | None:
+    """The last ATOMIC FORCES block (eV/Å)."""
     blocks = text.split("ATOMIC FORCES in [a.u.]")
     if len(blocks) < 2:
         return None
     rows = re.findall(r"^\s+\d+\s+\d+\s+\S+\s+(\S+)\s+(\S+)\s+(\S+)\s*$", blocks[-1].split("SUM OF ATOMIC FORCES")[0],
                       re.MULTILINE)
-    if not rows:
-        return None
-    forces = np.array(rows, dtype=float) * _FORCE_AU
-    return float(np.linalg.norm(forces, axis=1).max())
+    return np.array(rows, dtype=float) * _FORCE_AU if rows else None
 
 
 def _problem(out: Cp2kOutput, text: str) -> str | None:

@@ -64,6 +64,14 @@ class MLIPEngine(BaseModel):
             "static": ForceFieldStaticMaker(**common),
         }
 
+    def calculator(self, workdir: Path | None = None):
+        """The potential's own ASE calculator (loaded once per call of this method)."""
+        from atomate2.forcefields.utils import ase_calculator
+
+        ff_name, _, _, calculator_kwargs = POTENTIALS[self.model]
+        with contextlib.redirect_stdout(io.StringIO()):
+            return ase_calculator(ff_name, **calculator_kwargs)
+
     def run(self, structure: Structure, task: Task, workdir: Path | None = None) -> EngineResult:
         """Run ``task`` on ``structure``; the potential is loaded once per engine."""
         maker = self._makers[task]
@@ -80,5 +88,6 @@ class MLIPEngine(BaseModel):
             converged=converged,
             n_steps=int(out.n_steps or len(steps) or 1),
             max_force=max_force,
+            forces=forces.tolist() if forces is not None else None,
             energies=[float(s.energy) for s in steps if s.energy is not None],
         )

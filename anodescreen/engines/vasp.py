@@ -23,7 +23,15 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
-from anodescreen.engines.base import EngineError, EngineResult, LevelOfTheory, Task, kpoint_mesh, vacuum_axes
+from anodescreen.engines.base import (
+    EngineCalculator,
+    EngineError,
+    EngineResult,
+    LevelOfTheory,
+    Task,
+    kpoint_mesh,
+    vacuum_axes,
+)
 
 #: vdW name → INCAR tags (D3 via IVDW; the nonlocal functionals as in VASP's wiki)
 VDW_INCAR = {
@@ -141,6 +149,10 @@ class VaspEngine(BaseModel):
             auto_ispin=False, auto_ismear=False, auto_kspacing=False, auto_lreal=False,
         )
 
+    def calculator(self, workdir: Path) -> EngineCalculator:
+        """An ASE calculator: every call is a VASP static in ``workdir`` (image-by-image NEB)."""
+        return EngineCalculator(self, workdir)
+
     def run(self, structure: Structure, task: Task, workdir: Path) -> EngineResult:
         """Write inputs, run VASP (custodian), parse atomate2's TaskDoc."""
         from atomate2.vasp.jobs.core import RelaxMaker, StaticMaker
@@ -170,9 +182,16 @@ class VaspEngine(BaseModel):
         max_force = float(np.linalg.norm(forces, axis=1).max()) if forces is not None and len(forces) else None
         final = _original_order(doc.output.structure, structure, order)
         converged = doc.state.value == "successful" and (task == "static" or len(steps) < self.max_steps)
-        files = {"density": str(workdir / "CHGCAR")} if self.write_density and task == "static" else {}
+        files = {}
+        if self.write_density and task == "static":  # LAECHG: core + valence reference for Bader basins
+            files = {role: str(workdir / name) for role, name in
+                     (("density", "CHGCAR"), ("core_density", "AECCAR0"), ("valence_density", "AECCAR2"))}
+        if forces is not None:
+            unsorted = np.empty_like(forces)
+            unsorted[order] = forces
+            forces = unsorted.tolist()
         return EngineResult(energy=float(doc.output.energy), structure=final, converged=converged,
-                            n_steps=max(1, len(steps)), max_force=max_force, energies=energies,
+                            n_steps=max(1, len(steps)), max_force=max_force, energies=energies, forces=forces,
                             attempts=[str(c) for c in (doc.custodian or [])], files=files)
 
 

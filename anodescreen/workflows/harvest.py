@@ -64,25 +64,31 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
             report.failed += 1
             continue
         rows += _rows(quantity, calcs, plan.spec.name)
-    ids = [r.row_id for r in rows]
     report.superseded = _drop_superseded(stores, rows)
-    existing = {d["row_id"]: d for d in stores.results.query({"row_id": {"$in": ids}})}
+    report.new, report.unchanged, report.updated = write_rows(stores, rows, plan.spec.name)
+    return report
+
+
+def write_rows(stores: Stores, rows: list[ResultRow], campaign: str) -> tuple[int, int, int]:
+    """Upsert ``rows`` by row_id; (new, unchanged, updated). A known row keeps its creation time."""
+    existing = {d["row_id"]: d for d in stores.results.query({"row_id": {"$in": [r.row_id for r in rows]}})}
+    counts = [0, 0, 0]
     to_write = []
     for row in rows:
         old = existing.get(row.row_id)
         if old is None:
-            report.new += 1
-        elif old["value"] == row.value and plan.spec.name in old.get("campaigns", []):
-            report.unchanged += 1
+            counts[0] += 1
+        elif old["value"] == row.value and campaign in old.get("campaigns", []):
+            counts[1] += 1
             continue
         else:
-            report.updated += 1
+            counts[2] += 1
             row.created_at = old["created_at"]
             row.campaigns = sorted({*old.get("campaigns", []), *row.campaigns})
         to_write.append(row.model_dump(mode="json"))
     if to_write:
         stores.results.update(to_write, key="row_id")
-    return report
+    return counts[0], counts[1], counts[2]
 
 
 def _drop_superseded(stores: Stores, rows: list[ResultRow]) -> int:
