@@ -197,3 +197,21 @@ def test_sac_distortion_of_a_lifted_metal_is_analytic():
                / (math.hypot(d[i], h) * math.hypot(d[(i + 1) % 4], h)) for i in range(4)]
     assert change["loaded"]["angles"] == pytest.approx([math.degrees(math.acos(c)) for c in cosines], abs=1e-6)
     assert change["height_change"] == pytest.approx(h, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_mlip_neb_of_li_between_graphene_hollows_is_symmetric(tmp_path):
+    from anodescreen.engines.mlip import MLIPEngine
+    from anodescreen.structures import add_adsorbate
+    from anodescreen.workflows.neb import relaxed_endpoints
+
+    host = graphene("2x2")
+    hop = next(h for h in diffusion_hops(host) if h.label == "hollow→hollow via bridge")
+    engine = MLIPEngine(fmax=0.02)
+    start, end = relaxed_endpoints(engine, add_adsorbate(host, "Li", hop.start), add_adsorbate(host, "Li", hop.end),
+                                   tmp_path)
+    out = run_neb(start, end, engine.calculator(), NebSettings(images=3, fmax=0.05, max_steps=150))
+    assert out.converged
+    assert out.barrier.forward == pytest.approx(out.barrier.reverse, abs=0.02)  # equivalent endpoints
+    assert 0.05 < out.barrier.forward < 0.8  # PBE literature for Li hollow→bridge→hollow: ≈0.3 eV
+    assert out.barrier.saddle_image == 2  # the middle image sits on the bridge

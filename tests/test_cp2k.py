@@ -149,3 +149,18 @@ def test_timeout_stops_only_this_runs_processes(cp2k, tmp_path):
         except OSError:
             continue
     assert left == []
+
+
+@pytest.mark.slow
+def test_real_cp2k_density_gives_li_on_graphene_a_positive_bader_charge(tmp_path):
+    from anodescreen.workflows.charges import charge_analysis
+
+    cell = graphene("1x1", vacuum=8.0)
+    top = cell.cart_coords[:, 2].max()
+    cell.append("Li", [0.0, 0.0, top + 1.8], coords_are_cartesian=True)  # hexagon centre of the 1x1 cell
+    engine = Cp2kEngine(cutoff=200, rel_cutoff=30, kspacing=0.5, vdw=None)
+    out = charge_analysis(engine, cell, [len(cell) - 1], tmp_path)
+    assert out.charges.total_electrons == pytest.approx(2 * 4 + 3, abs=0.01)  # GTH valences C q4, Li q3
+    assert sum(out.charges.charges) == pytest.approx(0.0, abs=0.01)  # neutral cell
+    assert 0.2 < out.transfer < 1.0  # Li gives electrons to the sheet
+    assert out.difference.depletion < 0
