@@ -175,7 +175,13 @@ def test_sac_hops_stay_inside_the_site_radius():
     hops = diffusion_hops(host, centre=(0.5, 0.5), max_distance=2.0)
     labels = [h.label for h in hops]
     assert len(labels) == len(set(labels))
-    assert all(h.start.label != "" and h.length <= 3.5 for h in hops)
+    plane = host.lattice.matrix[:2, :2]
+    for hop in hops:
+        for end in (hop.start, hop.end):
+            offset = np.array(end.frac_xy) - 0.5
+            offset -= np.round(offset)
+            assert np.linalg.norm(offset @ plane) <= 2.0 + 1e-6
+        assert 0 < hop.length <= 3.5
     assert any(h.start.label == "metal-top" for h in hops)
 
 

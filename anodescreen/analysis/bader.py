@@ -94,21 +94,10 @@ def _read_cube(path: Path) -> DensityGrid:
 
 
 def _read_chgcar(path: Path) -> DensityGrid:
-    from pymatgen.io.vasp import Poscar
+    from pymatgen.io.vasp import Chgcar
 
-    with _open_text(path) as handle:
-        lines = handle.read().splitlines()
-    blank = next(i for i, line in enumerate(lines) if i > 7 and not line.strip())
-    poscar = Poscar.from_str("\n".join(lines[:blank]))
-    shape = tuple(int(x) for x in lines[blank + 1].split())
-    count = int(np.prod(shape))
-    values, row = [], blank + 2
-    while len(values) < count:
-        values.extend(lines[row].split())
-        row += 1
-    data = np.array(values[:count], dtype=float).reshape(shape[::-1]).transpose(2, 1, 0)  # x fastest
-    structure = poscar.structure
-    return DensityGrid(data / structure.volume, structure)
+    chgcar = Chgcar.from_file(str(path))  # total block only; stored as ρ·V_cell
+    return DensityGrid(chgcar.data["total"] / chgcar.structure.volume, chgcar.structure)
 
 
 @dataclass
@@ -220,7 +209,11 @@ def _run_binary(charge: DensityGrid, reference: DensityGrid | None, vacuum: floa
 
 
 def write_chgcar(grid: DensityGrid, path: Path) -> None:
-    """CHGCAR-format file of ``grid`` (values ρ·V_cell, x fastest)."""
+    """CHGCAR-format file of ``grid`` (values ρ·V_cell, x fastest), as ``bader`` reads it.
+
+    Written here rather than by pymatgen's ``Chgcar.write_file``, which keeps only ~7
+    significant digits; these keep 12.
+    """
     from pymatgen.io.vasp import Poscar
 
     values = (grid.density * grid.structure.volume).transpose(2, 1, 0).ravel()

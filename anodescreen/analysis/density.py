@@ -26,10 +26,6 @@ class DensityDifference:
     depletion: float  # e, ∫ λ dz over the negative range around the adsorbate
     depletion_range: tuple[float, float]  # Å
 
-    def as_dict(self) -> dict:
-        return {"z": self.z, "line_density": self.line_density, "depletion": self.depletion,
-                "depletion_range": list(self.depletion_range)}
-
 
 def line_density(grid: DensityGrid) -> tuple[np.ndarray, np.ndarray]:
     """z (Å, along the cell normal) and the plane-integrated density λ(z) (e/Å)."""

@@ -27,11 +27,6 @@ class Barrier:
     energies: list[float]  # image energies relative to the initial image (eV)
     spline: tuple[list[float], list[float]]  # (s, E) sampled on the spline
 
-    def as_dict(self) -> dict:
-        return {"forward": self.forward, "reverse": self.reverse, "spline_forward": self.spline_forward,
-                "spline_reverse": self.spline_reverse, "saddle_image": self.saddle_image, "path": self.path,
-                "energies": self.energies, "spline_s": self.spline[0], "spline_energy": self.spline[1]}
-
 
 def path_coordinates(positions: list[np.ndarray], cell: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Cumulative path length of each image and the unit tangent at each image (minimum image)."""

@@ -56,6 +56,11 @@ class LevelOfTheory(BaseModel):
         return f"{self.engine} {self.method}{vdw}"
 
 
+def spin_polarized(spin: Literal["auto", "on", "off"]) -> bool | Literal["auto"]:
+    """An engine's ``spin`` setting as recorded in its level of theory."""
+    return "auto" if spin == "auto" else spin == "on"
+
+
 class EngineResult(BaseModel):
     """What an engine returns for one calculation."""
 

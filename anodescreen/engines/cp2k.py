@@ -36,6 +36,7 @@ from anodescreen.engines.base import (
     LevelOfTheory,
     Task,
     kpoint_mesh,
+    spin_polarized,
 )
 from anodescreen.errors import AnodescreenError
 
@@ -90,7 +91,7 @@ class Cp2kEngine(BaseModel):
             vdw=self.vdw, basis=f"{self.basis} / GTH-{self.functional}",
             cutoff=f"{self.cutoff:g} Ry (rel {self.rel_cutoff:g} Ry)",
             kpoints=f"MP spacing {self.kspacing:g} 1/Å; 1 across vacuum",
-            spin_polarized=self.spin == "on" or ("auto" if self.spin == "auto" else False),
+            spin_polarized=spin_polarized(self.spin),
             smearing=f"Fermi-Dirac {self.electronic_temperature:g} K",
         )
 

@@ -30,6 +30,7 @@ from anodescreen.engines.base import (
     LevelOfTheory,
     Task,
     kpoint_mesh,
+    spin_polarized,
     vacuum_axes,
 )
 
@@ -96,7 +97,7 @@ class VaspEngine(BaseModel):
             engine="vasp", code="vasp", method="PBE (MP-compatible)" if self.mp_compatible else self.functional,
             vdw=vdw, hubbard_u=u, basis="PAW (MP POTCARs)", cutoff=f"{self.encut:g} eV",
             kpoints=f"Γ-centred spacing {self.kspacing:g} 1/Å; 1 across vacuum",
-            spin_polarized=self.spin == "on" or ("auto" if self.spin == "auto" else False),
+            spin_polarized=spin_polarized(self.spin),
             smearing=f"ISMEAR {self.ismear}, SIGMA {self.sigma:g} eV",
         )
 

@@ -50,13 +50,14 @@ def diffusion_hops(host: Structure, region: str = "top", centre: tuple[float, fl
     if not sites:
         raise AnodescreenError(f"no sites in region {region!r}", "region")
     ops = _operations(host)
-    copies = np.concatenate([_orbit(host, np.array(s.frac_xy), s.z) for s in sites])
+    orbits = {s.label: _orbit(host, np.array(s.frac_xy), s.z) for s in sites}
+    copies = np.concatenate(list(orbits.values()))
     centre_xy = np.array(centre if centre is not None else (0.0, 0.0))
     hops: list[Hop] = []
     for i, a in enumerate(sites):
         start = np.array(a.frac_xy)
         for b in sites[i:]:
-            ends = _nearest_copies(host, start, b, max_length)
+            ends = _nearest_copies(host, start, orbits[b.label], max_length)
             if max_distance is not None and len(ends):
                 ends = ends[_plane_distances(host, centre_xy, ends) <= max_distance + 1e-6]
             for end in _distinct(host, ops, start, ends, a.z):
@@ -70,9 +71,8 @@ def diffusion_hops(host: Structure, region: str = "top", centre: tuple[float, fl
     return _labelled(hops)
 
 
-def _nearest_copies(host: Structure, start: np.ndarray, site: Site, max_length: float) -> np.ndarray:
-    """Unwrapped end points of the nearest copies of ``site`` from ``start`` (not start itself)."""
-    copies = _orbit(host, np.array(site.frac_xy), site.z)
+def _nearest_copies(host: Structure, start: np.ndarray, copies: np.ndarray, max_length: float) -> np.ndarray:
+    """Unwrapped end points of the nearest of a site's in-cell ``copies`` from ``start`` (not start itself)."""
     shifts = np.array([[i, j] for i in (-1, 0, 1) for j in (-1, 0, 1)], dtype=float)
     ends = (copies[:, None, :] + shifts[None, :, :]).reshape(-1, 2)
     lengths = np.linalg.norm((ends - start) @ host.lattice.matrix[:2, :2], axis=1)

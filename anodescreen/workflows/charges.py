@@ -28,14 +28,17 @@ class ChargeAnalysis:
     files: dict[str, str]
 
 
-def _density(files: dict[str, str], role: str) -> tuple[DensityGrid, DensityGrid | None]:
+def _density(files: dict[str, str], role: str) -> DensityGrid:
     if "density" not in files:
         raise AnodescreenError(f"the {role} static wrote no charge density", "charges")
-    grid = read_density(files["density"])
-    reference = None
+    return read_density(files["density"])
+
+
+def _reference_density(files: dict[str, str]) -> DensityGrid | None:
+    """Core + valence density (VASP AECCAR0 + AECCAR2) for the Bader basins, when written."""
     if "core_density" in files and "valence_density" in files:
-        reference = read_density(files["core_density"]) + read_density(files["valence_density"])
-    return grid, reference
+        return read_density(files["core_density"]) + read_density(files["valence_density"])
+    return None
 
 
 def charge_analysis(engine, structure: Structure, adsorbate: list[int], workdir: Path,
@@ -52,15 +55,16 @@ def charge_analysis(engine, structure: Structure, adsorbate: list[int], workdir:
     parts = {"combined": structure,
              "host": Structure.from_sites([structure[i] for i in rest]),
              "adsorbate": Structure.from_sites([structure[i] for i in adsorbate])}
-    grids, files = {}, {}
+    grids, files, reference = {}, {}, None
     for role, part in parts.items():
         result = dense.run(part, "static", Path(workdir) / role)
         grids[role] = _density(result.files, role)
+        if role == "combined":
+            reference = _reference_density(result.files)
         files |= {f"{role} {k}": v for k, v in result.files.items()}
     if valence is None:
         valence = {el.symbol: dense.valence(el.symbol) for el in structure.composition}
-    combined, reference = grids["combined"]
-    charges = bader_charges(combined, valence, reference)
+    charges = bader_charges(grids["combined"], valence, reference)
     height = float(np.mean(structure.cart_coords[adsorbate, 2]))
-    difference = density_difference(combined, grids["host"][0], grids["adsorbate"][0], height)
+    difference = density_difference(grids["combined"], grids["host"], grids["adsorbate"], height)
     return ChargeAnalysis(charges, adsorbate, charges.transfer(adsorbate), difference, files)

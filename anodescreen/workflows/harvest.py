@@ -16,7 +16,7 @@ from anodescreen.analysis.energies import (
     formation_energy_per_atom,
     intercalation_energy,
 )
-from anodescreen.db.schema import CalcDoc, ReferenceState, ResultRow, now
+from anodescreen.db.schema import UNITS, CalcDoc, ReferenceState, ResultRow, now
 from anodescreen.db.stores import Stores
 from anodescreen.structures.sites import site_of
 from anodescreen.workflows.plan import Plan, Quantity
@@ -120,7 +120,7 @@ def _formation_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign:
     return ResultRow(
         row_id=ResultRow.make_id(q.kind, q.host.label, q.adsorbate.element, q.adsorbate.count, None, "elements",
                                  lot.key),
-        kind=q.kind, value=round(value, 6), unit="eV/atom", definition=DEFINITIONS[q.kind], host=q.host,
+        kind=q.kind, value=round(value, 6), unit=UNITS[q.kind], definition=DEFINITIONS[q.kind], host=q.host,
         adsorbate=q.adsorbate, reference="elements", reference_states=states, level_of_theory=lot,
         lot_key=lot.key, is_dft=lot.is_dft, structure_label=q.complex_label, structure=doc.structure,
         calc_keys={"compound": q.complex_key, **{f"element {el}": k for el, k in q.reference_keys.items()}},
@@ -149,7 +149,7 @@ def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> 
         rows.append(ResultRow(
             row_id=ResultRow.make_id(q.kind, q.host.label, q.adsorbate.element, q.adsorbate.count,
                                      q.site, name, lot.key),
-            kind=q.kind, value=round(value, 6), definition=DEFINITIONS[q.kind], host=q.host,
+            kind=q.kind, value=round(value, 6), unit=UNITS[q.kind], definition=DEFINITIONS[q.kind], host=q.host,
             adsorbate=q.adsorbate, site=q.site, final_site=final_site, reference=name,
             reference_states=[ReferenceState(name=name, label=ref_doc.label, element=q.adsorbate.element,
                                              energy_per_atom=mu, calc_key=key)],
