@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: example test install install-test cp2k
+.PHONY: example test install install-test system
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,17 +17,18 @@ install: $(BIN)/python
 install-test: install
 	$(BIN)/pip install --quiet -e '.[test]'
 
-# CP2K from Debian, for the DFT engine and its tests (needs root, as in CI), with OpenBLAS
-# as the system BLAS: the reference BLAS makes CP2K 2.4x slower (Li2 single point 23 s vs 9.7 s).
-CP2K_PACKAGES = cp2k libopenblas0-serial
-cp2k:
-	@if dpkg -s $(CP2K_PACKAGES) >/dev/null 2>&1; then :; \
-	 elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CP2K_PACKAGES) >/dev/null; \
-	 else echo "cp2k missing: run 'sudo apt-get install $(CP2K_PACKAGES)'"; fi
+# From Debian (needs root, as in CI): CP2K for the DFT engine and its tests, with OpenBLAS
+# as the system BLAS (the reference BLAS makes CP2K 2.4x slower: Li2 single point 23 s vs
+# 9.7 s), and Chromium, in which a test renders the HTML report.
+SYSTEM_PACKAGES = cp2k libopenblas0-serial chromium
+system:
+	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then :; \
+	 elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	 else echo "missing system packages: run 'sudo apt-get install $(SYSTEM_PACKAGES)'"; fi
 
 example: install
 	$(BIN)/anodescreen run examples/sac_li_screen.yaml
 	$(BIN)/anodescreen query --adsorbate Li
 
-test: install-test cp2k
+test: install-test system
 	$(BIN)/python -m pytest

@@ -99,3 +99,20 @@ def test_run_query_rerun_on_the_embedded_store(tmp_path):
     assert shown["level_of_theory"]["method"] == "CHGNet-0.3.0" and shown["is_dft"] is False
     status = cli("status", cwd=tmp_path)
     assert "successful" in status.stdout and "binding_energy 3" in status.stdout
+    assert "3 rows written to rows.json" in cli("export", "rows.json", cwd=tmp_path).stdout
+    _assert_one_line_error(cli("export", "rows.json", cwd=tmp_path), "exists", "--force")
+    other = tmp_path / "other.yaml"
+    other.write_text("type: embedded\npath: other.db\n")
+    assert "3 new" in cli("import", "rows.json", "--db-config", str(other), cwd=tmp_path).stdout
+    assert "3 already stored" in cli("import", "rows.json", "--db-config", str(other), cwd=tmp_path).stdout
+    moved = json.loads(cli("query", "--json", "--db-config", str(other), cwd=tmp_path).stdout)
+    assert moved == json.loads(cli("query", "--json", cwd=tmp_path).stdout)
+    report = cli("report", "-o", "report.html", "--campaign", "cli_tiny", cwd=tmp_path)
+    assert "report.html: 3 rows, 1 figures" in report.stdout, report.stderr
+
+
+def test_where_filters_are_checked(tmp_path):
+    _assert_one_line_error(cli("query", "--where", "adsorbate", cwd=tmp_path), "not FIELD=VALUE")
+    _assert_one_line_error(cli("query", "--where", "colour=red", cwd=tmp_path), "cannot filter on 'colour'")
+    _assert_one_line_error(cli("export", "x.json", "--where", "is_dft=maybe", cwd=tmp_path), "true or false")
+    _assert_one_line_error(cli("import", "absent.json", cwd=tmp_path), "no such file")

@@ -12,7 +12,8 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
 def test_shipped_configs_are_valid():
-    for name, kind in (("embedded", "embedded"), ("mongodb", "mongodb"), ("mongomock", "mongomock")):
+    for name, kind in (("embedded", "embedded"), ("mongodb", "mongodb"), ("mongodb_uri", "mongodb"),
+                       ("mongomock", "mongomock")):
         assert load_store_config(ROOT / "db_config" / f"{name}.yaml").type == kind
 
 
@@ -75,3 +76,109 @@ def test_query_sorts_and_picks_best(memory_stores):
     assert get_row(memory_stores.results, "a2")["value"] == -0.9
     with pytest.raises(AnodescreenError, match="matches 2 rows"):
         get_row(memory_stores.results, "a")
+
+
+# --- the embedded SQLite store against mongomock as the oracle -------------------------
+
+DOCS = [
+    {"k": 1, "kind": "a", "v": -0.5, "host": {"label": "X", "metal": "Fe"}, "tags": ["p", "q"], "flag": True},
+    {"k": 2, "kind": "a", "v": 0.25, "host": {"label": "Y", "metal": "Co"}, "tags": ["q"], "flag": False},
+    {"k": 3, "kind": "b", "v": -1.5, "host": {"label": "X", "metal": None}, "tags": [], "flag": True},
+    {"k": 4, "kind": "b", "v": 2.0, "host": {"label": "Z"}, "extra": {"deep": [1, 2]}},
+]
+CRITERIA = [
+    {}, {"kind": "a"}, {"host.label": "X"}, {"host.metal": None}, {"tags": "q"}, {"v": {"$lt": 0}},
+    {"kind": "b", "v": {"$gte": -2, "$lte": 0}}, {"host.label": {"$in": ["X", "Z"]}}, {"flag": True},
+    {"extra.deep": 2}, {"host.metal": {"$exists": False}}, {"$or": [{"kind": "a"}, {"v": {"$gt": 1}}]},
+    {"k": {"$in": []}}, {"kind": {"$ne": "a"}},
+]
+
+
+@pytest.fixture
+def store_pair(tmp_path):
+    from maggma.stores import MemoryStore
+
+    from anodescreen.db.sqlite_store import SQLiteStore
+
+    sqlite, oracle = SQLiteStore(tmp_path / "s.db", "c", key="k"), MemoryStore("c", key="k")
+    for store in (sqlite, oracle):
+        store.connect()
+        store.update([dict(d) for d in DOCS])
+    sqlite.ensure_index("kind")
+    sqlite.ensure_index("host.label")
+    sqlite.ensure_index("v")
+    yield sqlite, oracle
+    sqlite.close()
+
+
+@pytest.mark.parametrize("criteria", CRITERIA)
+def test_sqlite_store_matches_mongo_semantics(store_pair, criteria):
+    sqlite, oracle = store_pair
+    keys = lambda store, **kw: [d["k"] for d in store.query(criteria, **kw)]  # noqa: E731
+    assert sorted(keys(sqlite)) == sorted(keys(oracle))
+    assert sqlite.count(criteria) == oracle.count(criteria)
+    assert keys(sqlite, sort={"v": -1}) == keys(oracle, sort={"v": -1})
+    assert keys(sqlite, sort={"kind": 1, "v": 1}, skip=1, limit=2) == keys(oracle, sort={"kind": 1, "v": 1},
+                                                                              skip=1, limit=2)
+
+
+def test_sqlite_store_projection_distinct_upsert_remove(store_pair):
+    sqlite, oracle = store_pair
+    for store in (sqlite, oracle):
+        assert sorted(store.distinct("host.label")) == ["X", "Y", "Z"]
+        store.update({"k": 2, "kind": "c", "v": 9.0})  # replaces, never duplicates
+        store.remove_docs({"host.label": "X"})
+    assert sqlite.query_one({"k": 2}, properties=["kind", "host.label"]) == {"kind": "c"}
+    assert sqlite.query_one({"k": 4}, properties=["host.label"]) == {"host": {"label": "Z"}}
+    assert sorted(d["k"] for d in sqlite.query()) == sorted(d["k"] for d in oracle.query()) == [2, 4]
+
+
+def _upsert_worker(path: str, worker: int) -> None:
+    from anodescreen.db.synthetic import synthetic_rows
+    from anodescreen.db.writes import upsert_rows
+
+    stores = open_stores(StoreConfig(path=path))
+    rows = list(synthetic_rows(60, seed=1))  # the same 60 rows in every worker ...
+    own = list(synthetic_rows(600, seed=2))[worker * 20:(worker + 1) * 20]  # ... and 20 of its own
+    for i in range(0, 60, 6):
+        upsert_rows(stores.results, rows[i:i + 6] + own[i // 3:i // 3 + 2])
+    stores.close()
+
+
+def test_concurrent_writers_on_embedded_store(tmp_path):
+    import multiprocessing
+
+    path = str(tmp_path / "shared.db")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_upsert_worker, args=(path, w)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(120)
+    assert [p.exitcode for p in workers] == [0] * 4
+    stores = open_stores(StoreConfig(path=path))
+    ids = [d["row_id"] for d in stores.results.query({}, properties=["row_id"])]
+    stores.close()
+    assert len(ids) == len(set(ids)) == 60 + 4 * 20  # no duplicates, nothing lost
+
+
+def test_mongodb_stores_take_credentials_from_outside_the_config(tmp_path, monkeypatch):
+    from maggma.stores import GridFSStore, MongoStore, MongoURIStore
+    from maggma.stores.gridfs import GridFSURIStore
+
+    from anodescreen.db.stores import _store
+
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    config = StoreConfig(type="mongodb", username="u", password_file=str(secret))
+    results, data = _store(config, "results"), _store(config, "data")
+    assert type(results) is MongoStore and type(data) is GridFSStore  # job data in GridFS
+    assert results.password == data.password == "s3cret"
+    with pytest.raises(AnodescreenError, match="does not exist"):
+        _store(config.model_copy(update={"password_file": str(tmp_path / "none")}), "results")
+    monkeypatch.setenv("TEST_MONGO_URI", "mongodb://u:p@db.example:27017/?tls=true")
+    uri = load_store_config(ROOT / "db_config" / "mongodb_uri.yaml").model_copy(update={"uri_env": "TEST_MONGO_URI"})
+    assert type(_store(uri, "results")) is MongoURIStore and type(_store(uri, "data")) is GridFSURIStore
+    monkeypatch.delenv("TEST_MONGO_URI")
+    with pytest.raises(AnodescreenError, match="TEST_MONGO_URI is not set"):
+        _store(uri, "results")

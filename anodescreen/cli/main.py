@@ -144,6 +144,29 @@ def status(db_config: Optional[Path] = DbConfig) -> None:
     stores.close()
 
 
+Where = typer.Option(None, "--where", help="FIELD=VALUE filter, repeatable (fields as in query --help)")
+
+
+def _where(pairs: list[str] | None) -> dict[str, object]:
+    """``field=value`` strings to a filter dict; is_dft and count are typed, the rest are strings."""
+    filters: dict[str, object] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise AnodescreenError(f"--where {pair!r} is not FIELD=VALUE", "where")
+        if name == "is_dft":
+            if value.lower() not in ("true", "false"):
+                raise AnodescreenError(f"--where is_dft must be true or false, not {value!r}", "where")
+            filters[name] = value.lower() == "true"
+        elif name == "count":
+            if not value.isdigit():
+                raise AnodescreenError(f"--where count must be a whole number, not {value!r}", "where")
+            filters[name] = int(value)
+        else:
+            filters[name] = value
+    return filters
+
+
 @app.command()
 @_one_line_errors
 def query(
@@ -152,26 +175,35 @@ def query(
     metal: Optional[str] = typer.Option(None, help="single-atom metal of SAC hosts"),
     adsorbate: Optional[str] = typer.Option(None, help="alkali element"),
     site: Optional[str] = typer.Option(None),
-    kind: Optional[str] = typer.Option(None, help="binding_energy, intercalation_energy"),
-    reference: Optional[str] = typer.Option(None, help="bulk or atom"),
+    kind: Optional[str] = typer.Option(None, help="binding_energy, intercalation_energy, formation_energy, ..."),
+    reference: Optional[str] = typer.Option(None, help="bulk, atom, elements or none"),
     engine: Optional[str] = typer.Option(None, help="mlip, cp2k or vasp"),
     campaign: Optional[str] = typer.Option(None),
-    min_value: Optional[float] = typer.Option(None, "--min", help="lowest value (eV)"),
-    max_value: Optional[float] = typer.Option(None, "--max", help="highest value (eV)"),
+    where: Optional[list[str]] = Where,
+    min_value: Optional[float] = typer.Option(None, "--min", help="lowest value"),
+    max_value: Optional[float] = typer.Option(None, "--max", help="highest value"),
     best: bool = typer.Option(False, help="only the best site per host × adsorbate"),
+    group: Optional[str] = typer.Option(None, help="keep the best row per these columns, e.g. 'metal,adsorbate'"
+                                                   " (within kind × reference × level of theory)"),
+    sort: str = typer.Option("value", help="column to sort by within each kind × reference"),
+    desc: bool = typer.Option(False, help="sort descending"),
     limit: Optional[int] = typer.Option(None, min=1),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     as_csv: bool = typer.Option(False, "--csv", help="print CSV"),
     db_config: Optional[Path] = DbConfig,
 ) -> None:
-    """Stored results, most favourable first."""
+    """Stored results, most favourable first. Filterable fields: the options above and, with
+    --where, motif, stacking, phase, count, final_site, method, vdw, is_dft, lot_key."""
     from anodescreen.db.queries import query_rows
 
     filters = {"family": family, "host": host, "metal": metal, "adsorbate": adsorbate, "site": site,
-               "kind": kind, "reference": reference, "engine": engine, "campaign": campaign}
+               "kind": kind, "reference": reference, "engine": engine, "campaign": campaign} | _where(where)
     stores = _open(db_config)
-    rows = query_rows(stores.results, filters, (min_value, max_value), best=best, limit=limit)
-    stores.close()
+    try:
+        rows = query_rows(stores.results, filters, (min_value, max_value), best=best, limit=limit, sort=sort,
+                          descending=desc, group=tuple(g.strip() for g in group.split(",")) if group else None)
+    finally:
+        stores.close()
     if as_json:
         print(json.dumps(rows, indent=1))
     elif as_csv:
@@ -180,6 +212,63 @@ def query(
         writer.writerows(rows)
     else:
         _table(rows)
+
+
+@app.command()
+@_one_line_errors
+def export(
+    path: Path = typer.Argument(..., help="output file: .json, .db (ASE database), .csv or .extxyz"),
+    where: Optional[list[str]] = Where,
+    force: bool = typer.Option(False, help="replace an existing file"),
+    db_config: Optional[Path] = DbConfig,
+) -> None:
+    """Write stored rows (all, or those matching --where) to a file ASE and pandas read."""
+    from anodescreen.db.exchange import export_rows
+
+    stores = _open(db_config)
+    try:
+        n = export_rows(stores.results, path, _where(where), overwrite=force)
+    finally:
+        stores.close()
+    out.print(f"{n} rows written to {path}", highlight=False)
+
+
+@app.command("import")
+@_one_line_errors
+def import_(
+    path: Path = typer.Argument(..., help="a .json or .db file written by 'anodescreen export'"),
+    db_config: Optional[Path] = DbConfig,
+) -> None:
+    """Add exported rows to this store; rows it already holds are not duplicated."""
+    from anodescreen.db.exchange import import_rows
+
+    stores = _open(db_config)
+    try:
+        new, unchanged, updated = import_rows(stores.results, path)
+    finally:
+        stores.close()
+    out.print(f"{path}: {new} new, {updated} updated, {unchanged} already stored", highlight=False)
+
+
+@app.command()
+@_one_line_errors
+def report(
+    output: Path = typer.Option(Path("report.html"), "-o", "--output", help="HTML file to write"),
+    campaign: Optional[str] = typer.Option(None, help="only this campaign's rows"),
+    where: Optional[list[str]] = Where,
+    db_config: Optional[Path] = DbConfig,
+) -> None:
+    """One self-contained HTML page: energy maps, NEB profiles, Δρ(z), parity with literature."""
+    from anodescreen.db.report import write_report
+
+    _quiet_libraries()
+    stores = _open(db_config)
+    try:
+        shown = write_report(stores.results, output, {"campaign": campaign} | _where(where),
+                             title=f"anodescreen: {campaign}" if campaign else None)
+    finally:
+        stores.close()
+    out.print(f"{output}: {shown['rows']} rows, {shown['figures']} figures", highlight=False)
 
 
 def _table(rows: list[dict]) -> None:

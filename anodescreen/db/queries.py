@@ -15,6 +15,7 @@ from anodescreen.errors import AnodescreenError
 COLUMNS = {
     "host": "host.label",
     "family": "host.family",
+    "metal": "host.metal",
     "adsorbate": "adsorbate.element",
     "site": "site",
     "final_site": "final_site",
@@ -37,8 +38,9 @@ def build_filter(filters: dict[str, object], value_range: tuple[float | None, fl
             continue
         if name not in QUERY_FIELDS:
             raise AnodescreenError(f"cannot filter on {name!r} (use {', '.join(QUERY_FIELDS)})", "filter")
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise AnodescreenError(f"value of {name!r} must be a plain string or number", "filter")
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) != (name == "is_dft"):
+            kind = "true or false" if name == "is_dft" else "a plain string or number"
+            raise AnodescreenError(f"value of {name!r} must be {kind}", "filter")
         if isinstance(value, str) and value.startswith("$"):
             raise AnodescreenError(f"value of {name!r} may not start with '$'", "filter")
         query[QUERY_FIELDS[name]] = value
@@ -48,7 +50,8 @@ def build_filter(filters: dict[str, object], value_range: tuple[float | None, fl
     return query
 
 
-def _get(doc: dict, path: str):
+def get_path(doc: dict, path: str):
+    """The value at a dotted ``path`` of a nested document, or None."""
     for part in path.split("."):
         doc = doc.get(part) if isinstance(doc, dict) else None
     return doc
@@ -60,26 +63,46 @@ def query_rows(
     value_range: tuple[float | None, float | None] = (None, None),
     best: bool = False,
     limit: int | None = None,
+    sort: str = "value",
+    descending: bool = False,
+    group: tuple[str, ...] | None = None,
 ) -> list[dict]:
-    """Rows as flat dicts grouped by kind and reference, most favourable first.
+    """Rows as flat dicts, grouped by kind and reference, sorted by ``sort`` within each.
 
-    ``best`` keeps the lowest-value site per host × adsorbate × kind × reference × level
-    of theory. Ties are broken by host, site and row id so the order is stable.
+    ``group`` (column names) keeps only the most favourable (lowest-value) row of each
+    group within a kind × reference × level of theory; ``best`` is ``group=("host",
+    "adsorbate")``: the best site per host × adsorbate. Ties are broken by host, site and
+    row id so the order is stable.
     """
-    docs = list(results.query(build_filter(filters or {}, value_range)))
-    rows = [{name: _get(d, path) for name, path in COLUMNS.items()} | {"lot_key": d["lot_key"]} for d in docs]
-    rows.sort(key=lambda r: (r["kind"], r["reference"], r["value"], r["host"], r["site"] or "", r["row_id"]))
-    if best:
+    group = ("host", "adsorbate") if best and group is None else group
+    for name in (sort, *(group or ())):
+        if name not in COLUMNS:
+            raise AnodescreenError(f"unknown column {name!r} (use {', '.join(COLUMNS)})", "column")
+    fields = [*COLUMNS.values(), "lot_key"]
+    docs = results.query(build_filter(filters or {}, value_range), properties=fields)
+    rows = [{name: get_path(d, path) for name, path in COLUMNS.items()} | {"lot_key": d["lot_key"]} for d in docs]
+    rows.sort(key=lambda r: (r["value"], r["host"], r["site"] or "", r["row_id"]))
+    if group:
         seen, kept = set(), []
         for r in rows:
-            group = (r["host"], r["adsorbate"], r["kind"], r["reference"], r["lot_key"])
-            if group not in seen:
-                seen.add(group)
+            key = (r["kind"], r["reference"], r["lot_key"], *(r[g] for g in group))
+            if key not in seen:
+                seen.add(key)
                 kept.append(r)
         rows = kept
+    if sort != "value" or descending:
+        rows.sort(key=lambda r: (r[sort] is None, r[sort]), reverse=descending)  # stable: ties keep value order
+    rows.sort(key=lambda r: (r["kind"], r["reference"]))
     for r in rows:
         r.pop("lot_key")
     return rows[:limit] if limit else rows
+
+
+def query_frame(results: Store, filters: dict[str, object] | None = None, **kwargs):
+    """:func:`query_rows` as a pandas DataFrame (one column per :data:`COLUMNS` entry)."""
+    import pandas as pd
+
+    return pd.DataFrame(query_rows(results, filters, **kwargs), columns=list(COLUMNS))
 
 
 def get_row(results: Store, row_id: str) -> dict:

@@ -2,8 +2,8 @@
 
 Three backends, one layout (collections ``jobs``, ``data``, ``results``, ``campaigns``):
 
-* ``embedded`` (default): montydb on SQLite in a folder on disk (``./anodescreen.db``),
-  no server needed;
+* ``embedded`` (default): one SQLite file on disk (``./anodescreen.db``), indexed and
+  safe for concurrent processes, no server needed (:mod:`anodescreen.db.sqlite_store`);
 * ``mongodb``: a real MongoDB through maggma; the password is read from the environment
   variable named by ``password_env`` and never written anywhere;
 * ``mongomock``: in memory (tests only).
@@ -19,8 +19,9 @@ from typing import Literal
 import yaml
 from jobflow import JobStore
 from maggma.core import Store
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from anodescreen.db.sqlite_store import SQLiteStore
 from anodescreen.errors import AnodescreenError
 
 DEFAULT_PATH = "anodescreen.db"
@@ -37,7 +38,11 @@ class StoreConfig(BaseModel):
     host: str = "localhost"
     port: int = 27017
     username: str | None = None
-    password_env: str | None = None
+    password_env: str | None = Field(None, description="environment variable holding the password")
+    password_file: str | None = Field(None, description="file holding the password, outside the repository")
+    uri_env: str | None = Field(None, description="environment variable holding a full mongodb[+srv]:// URI "
+                                                  "(replaces host, port, username and password)")
+    gridfs: bool = Field(True, description="large job data (trajectories, densities) in GridFS")
     timeout_ms: int = 5000
 
 
@@ -77,29 +82,50 @@ class Stores:
 
 
 _MEMORY: dict[str, Store] = {}
+#: Stored result fields with an index (all scalars: see anodescreen.db.sqlite_store).
+INDEXED = ("row_id", "kind", "reference", "host.label", "host.family", "host.metal", "adsorbate.element",
+           "site", "lot_key", "level_of_theory.engine", "value")
+#: Job fields looked up on every run: a calculation by its key, a job by its uuid.
+JOB_INDEXED = ("uuid", "output.calc_key", "output.reference")
 
 
 def _store(config: StoreConfig, collection: str) -> Store:
     if config.type == "embedded":
-        from maggma.stores import MontyStore
-
-        return MontyStore(collection, database_path=str(Path(config.path)), database_name=config.database,
-                          storage="sqlite")
+        return SQLiteStore(config.path, collection)
     if config.type == "mongomock":
         from maggma.stores import MemoryStore
 
         # one shared in-memory store per collection and database within a process
         return _MEMORY.setdefault(f"{config.database}.{collection}", MemoryStore(collection))
-    from maggma.stores import MongoStore
+    from maggma.stores import GridFSStore, MongoStore, MongoURIStore
+    from maggma.stores.gridfs import GridFSURIStore
 
-    password = os.environ.get(config.password_env, "") if config.password_env else ""
-    if config.password_env and not password:
-        raise AnodescreenError(f"environment variable {config.password_env} is not set", "password_env")
-    return MongoStore(
-        config.database, collection, host=config.host, port=config.port,
-        username=config.username or "", password=password,
-        mongoclient_kwargs={"serverSelectionTimeoutMS": config.timeout_ms},
-    )
+    client = {"serverSelectionTimeoutMS": config.timeout_ms}
+    large = collection == "data" and config.gridfs
+    if config.uri_env:
+        uri = os.environ.get(config.uri_env)
+        if not uri:
+            raise AnodescreenError(f"environment variable {config.uri_env} is not set", "uri_env")
+        cls = GridFSURIStore if large else MongoURIStore
+        return cls(uri, collection, database=config.database, mongoclient_kwargs=client)
+    cls = GridFSStore if large else MongoStore
+    return cls(config.database, collection, host=config.host, port=config.port, username=config.username or "",
+               password=_password(config), mongoclient_kwargs=client)
+
+
+def _password(config: StoreConfig) -> str:
+    """The MongoDB password from the environment or a file; never from the config itself."""
+    if config.password_env:
+        password = os.environ.get(config.password_env, "")
+        if not password:
+            raise AnodescreenError(f"environment variable {config.password_env} is not set", "password_env")
+        return password
+    if config.password_file:
+        path = Path(config.password_file).expanduser()
+        if not path.is_file():
+            raise AnodescreenError(f"password file {str(path)!r} does not exist", "password_file")
+        return path.read_text().strip()
+    return ""
 
 
 def open_stores(config: StoreConfig | str | Path | None = None) -> Stores:
@@ -109,7 +135,8 @@ def open_stores(config: StoreConfig | str | Path | None = None) -> Stores:
     if config.type == "embedded":
         # absolute, because jobflow runs jobs from inside their run folder
         config = config.model_copy(update={"path": str(Path(config.path).resolve())})
-        Path(config.path).mkdir(parents=True, exist_ok=True)
+        if Path(config.path).is_dir():
+            raise AnodescreenError(f"{config.path} is a folder; the embedded store is one SQLite file", "path")
     try:
         jobstore = JobStore(_store(config, "jobs"), additional_stores={"data": _store(config, "data")})
         stores = Stores(config, jobstore, _store(config, "results"), _store(config, "campaigns"))
@@ -117,6 +144,10 @@ def open_stores(config: StoreConfig | str | Path | None = None) -> Stores:
         stores.results.connect()
         stores.campaigns.connect()
         stores.results.count()  # a real round trip: fails now if the server is unreachable
+        for field in INDEXED:
+            stores.results.ensure_index(field, unique=field == "row_id")
+        for field in JOB_INDEXED:
+            stores.jobstore.docs_store.ensure_index(field)
     except AnodescreenError:
         raise
     except Exception as exc:  # any driver error means the store cannot be used

@@ -18,6 +18,7 @@ from anodescreen.analysis.energies import (
 )
 from anodescreen.db.schema import UNITS, CalcDoc, ReferenceState, ResultRow, now
 from anodescreen.db.stores import Stores
+from anodescreen.db.writes import upsert_rows
 from anodescreen.structures.sites import site_of
 from anodescreen.workflows.plan import Plan, Quantity
 
@@ -65,30 +66,8 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
             continue
         rows += _rows(quantity, calcs, plan.spec.name)
     report.superseded = _drop_superseded(stores, rows)
-    report.new, report.unchanged, report.updated = write_rows(stores, rows, plan.spec.name)
+    report.new, report.unchanged, report.updated = upsert_rows(stores.results, rows)
     return report
-
-
-def write_rows(stores: Stores, rows: list[ResultRow], campaign: str) -> tuple[int, int, int]:
-    """Upsert ``rows`` by row_id; (new, unchanged, updated). A known row keeps its creation time."""
-    existing = {d["row_id"]: d for d in stores.results.query({"row_id": {"$in": [r.row_id for r in rows]}})}
-    counts = [0, 0, 0]
-    to_write = []
-    for row in rows:
-        old = existing.get(row.row_id)
-        if old is None:
-            counts[0] += 1
-        elif old["value"] == row.value and campaign in old.get("campaigns", []):
-            counts[1] += 1
-            continue
-        else:
-            counts[2] += 1
-            row.created_at = old["created_at"]
-            row.campaigns = sorted({*old.get("campaigns", []), *row.campaigns})
-        to_write.append(row.model_dump(mode="json"))
-    if to_write:
-        stores.results.update(to_write, key="row_id")
-    return counts[0], counts[1], counts[2]
 
 
 def _drop_superseded(stores: Stores, rows: list[ResultRow]) -> int:
