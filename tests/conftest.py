@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,15 @@ def shared_fixtures() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/fixtures is absent (a plain clone has no shared folder)")
     return SHARED
+
+
+#: cheap CP2K numerics: every test cell finishes in well under a minute on 2 cores
+CHEAP = {"cutoff": 200.0, "rel_cutoff": 30.0, "fmax": 0.1, "max_steps": 40}
+
+
+@pytest.fixture(scope="session")
+def cp2k():
+    if shutil.which("cp2k.psmp") is None:
+        if os.environ.get("CI"):
+            pytest.fail("cp2k.psmp is not installed (make system)")
+        pytest.skip("cp2k.psmp is not installed (make system)")

@@ -116,3 +116,15 @@ def test_where_filters_are_checked(tmp_path):
     _assert_one_line_error(cli("query", "--where", "colour=red", cwd=tmp_path), "cannot filter on 'colour'")
     _assert_one_line_error(cli("export", "x.json", "--where", "is_dft=maybe", cwd=tmp_path), "true or false")
     _assert_one_line_error(cli("import", "absent.json", cwd=tmp_path), "no such file")
+
+
+def test_reproduce_lists_runs_exact_targets_and_rejects_bad_input(tmp_path):
+    listing = cli("reproduce", "--list", "--only", "capacity-1L", cwd=tmp_path)
+    assert listing.returncode == 0 and "capacity-Cs-1L" in listing.stdout and "Chepkasov" in listing.stdout
+    run = cli("reproduce", "--only", "capacity-1L", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert all(o["passed"] for o in json.loads(run.stdout))
+    _assert_one_line_error(cli("reproduce", "--only", "moon", cwd=tmp_path), "no target or category 'moon'")
+    _assert_one_line_error(cli("reproduce", "--engine", "cp2k", "--engine-option", "cutoff=-5", "--only",
+                               "capacity-Li-1L", cwd=tmp_path), "cutoff")
+    _assert_one_line_error(cli("reproduce", "--engine", "gaussian", cwd=tmp_path), "engine")

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from ase.units import Hartree
+from conftest import CHEAP
 from pymatgen.core import Lattice, Structure
 
 from anodescreen.engines.base import EngineError, kpoint_mesh, vacuum_axes
 from anodescreen.engines.cp2k import Cp2kEngine, Cp2kSettings, basis_and_potential, parse_text
 from anodescreen.structures import bulk_metal, graphene, isolated_atom
 from anodescreen.workflows.calcs import CalcRequest, run_engine
-
-#: cheap numerics: every test cell finishes in well under a minute on 2 cores
-CHEAP = {"cutoff": 200.0, "rel_cutoff": 30.0, "fmax": 0.1, "max_steps": 40}
-
-
-@pytest.fixture(scope="module")
-def cp2k():
-    if shutil.which("cp2k.psmp") is None:
-        if os.environ.get("CI"):
-            pytest.fail("cp2k.psmp is not installed (make cp2k)")
-        pytest.skip("cp2k.psmp is not installed (make cp2k)")
 
 
 def li2(distance: float, box: float = 12.0) -> Structure:

@@ -145,8 +145,8 @@ def _report_rows():
                                             "value": barrier.forward, "details": asdict(barrier)}))
     rows.append(template.model_copy(update={"row_id": "cd" * 8, "kind": "charge_depletion", "unit": "e",
                                             "value": -0.04, "details": {"z": list(z), "line_density": list(curve)}}))
-    rows[1] = rows[1].model_copy(update={"details": {"literature": {"value": rows[1].value + 0.1,
-                                                                   "citation": "test", "name": "x"}}})
+    rows[1] = rows[1].model_copy(update={"details": {"literature": [{"value": rows[1].value + 0.1,
+                                                                    "citation": "test", "name": "x"}]}})
     return rows, barrier
 
 

@@ -108,8 +108,87 @@ def run(
 
 @app.command()
 @_one_line_errors
-def status(db_config: Optional[Path] = DbConfig) -> None:
-    """Calculations by state (with failure reasons) and stored rows by kind."""
+def submit(
+    spec: Path = typer.Argument(..., help="campaign YAML file"),
+    launcher: str = typer.Option("fireworks", help="fireworks (jobflow-remote: see README)"),
+    launchpad: Path = typer.Option(Path("db_config/launchpad.yaml"), help="LaunchPad config"),
+    queue: Optional[Path] = typer.Option(None, help="queue config (db_config/queue_slurm.yaml or queue_pbs.yaml): "
+                                                    "also submit batch jobs that run the workers"),
+    jobs: int = typer.Option(1, min=1, help="batch jobs to submit with --queue"),
+    retry_failed: bool = typer.Option(False, help="include calculations stored as failed"),
+    db_config: Optional[Path] = DbConfig,
+) -> None:
+    """Add a campaign to a FireWorks LaunchPad (and, with --queue, submit workers to Slurm/PBS)."""
+    from anodescreen.launchers.fireworks import load_launchpad, submit_fireworks
+    from anodescreen.workflows.spec import load_spec
+
+    if launcher != "fireworks":
+        raise AnodescreenError(f"launcher {launcher!r} cannot submit from here (use fireworks; for jobflow-remote "
+                               "see db_config/jobflow_remote.yaml)", "launcher")
+    _quiet_libraries()
+    campaign = load_spec(spec)
+    queue_config = None
+    if queue is not None:
+        from anodescreen.launchers.queues import load_queue
+
+        queue_config = load_queue(queue)  # checked before anything is added
+    stores = _open(db_config, campaign.store)
+    try:
+        pad = load_launchpad(launchpad)
+        n_fireworks, n_calcs = submit_fireworks(campaign, stores, pad, retry_failed=retry_failed)
+    finally:
+        stores.close()
+    out.print(f"{campaign.name}: {n_fireworks} Fireworks added ({n_calcs} calculations + harvest)", highlight=False)
+    if queue_config is not None:
+        from fireworks import FWorker
+        from fireworks.queue.queue_launcher import rapidfire as queue_rapidfire
+
+        from anodescreen.launchers.queues import qadapter
+
+        queue_rapidfire(pad, FWorker(), qadapter(queue_config), nlaunches=jobs, njobs_queue=0, sleep_time=0)
+        out.print(f"{jobs} {queue_config.system} job(s) submitted", highlight=False)
+
+
+@app.command()
+@_one_line_errors
+def worker(
+    launchpad: Path = typer.Option(Path("db_config/launchpad.yaml"), help="LaunchPad config"),
+    launches: int = typer.Option(0, min=0, help="Fireworks to run before stopping (0: until none is ready)"),
+) -> None:
+    """Run ready Fireworks here (what a batch job's script calls)."""
+    from fireworks import FWorker
+    from fireworks.core.rocket_launcher import rapidfire
+
+    from anodescreen.launchers.fireworks import load_launchpad
+
+    _quiet_libraries()
+    rapidfire(load_launchpad(launchpad), FWorker(), nlaunches=launches)
+
+
+@app.command()
+@_one_line_errors
+def rerun(
+    spec: Path = typer.Argument(..., help="campaign YAML file"),
+    failed: bool = typer.Option(True, "--failed/--no-failed", help="recompute the calculations stored as failed"),
+    db_config: Optional[Path] = DbConfig,
+    workers: int = typer.Option(1, min=1),
+) -> None:
+    """Run a campaign again, recomputing its failed calculations (each engine applies its retry policy)."""
+    run(spec=spec, db_config=db_config, retry_failed=failed, workers=workers)
+
+
+@app.command()
+@_one_line_errors
+def status(db_config: Optional[Path] = DbConfig,
+           launchpad: Optional[Path] = typer.Option(None, help="also show Firework states from this LaunchPad "
+                                                               "config (db_config/launchpad*.yaml)")) -> None:
+    """Calculations by state (with failure reasons), stored rows by kind, and Firework states."""
+    if launchpad is not None:
+        from anodescreen.launchers.fireworks import fireworks_states, load_launchpad
+
+        for name, counts in sorted(fireworks_states(load_launchpad(launchpad)).items()):
+            out.print(f"fireworks {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                      highlight=False)
     stores = _open(db_config)
     by_state: dict[str, int] = {}
     failures = []
@@ -269,6 +348,79 @@ def report(
     finally:
         stores.close()
     out.print(f"{output}: {shown['rows']} rows, {shown['figures']} figures", highlight=False)
+
+
+@app.command("reproduce")
+@_one_line_errors
+def reproduce_(
+    engine: str = typer.Option("mlip", help="mlip, cp2k or vasp (their default settings)"),
+    option: Optional[list[str]] = typer.Option(None, "--engine-option",
+                                               help="KEY=VALUE engine setting, repeatable (e.g. cutoff=300)"),
+    only: Optional[list[str]] = typer.Option(None, help="target names or categories, repeatable; 'prefix*' works"),
+    list_targets: bool = typer.Option(False, "--list", help="list the targets and exit"),
+    as_json: bool = typer.Option(False, "--json", help="print the outcomes as JSON"),
+    plot: Optional[Path] = typer.Option(Path("reproduce-parity.png"), help="parity plot to write"),
+    workers: int = typer.Option(1, min=1, help="calculations run in parallel"),
+    db_config: Optional[Path] = DbConfig,
+) -> None:
+    """Recompute literature targets with an engine; table of deviations, MAE per category, parity plot."""
+    import yaml
+    from pydantic import ValidationError
+
+    from anodescreen.engines import engine_from_fields
+    from anodescreen.workflows.reproduce import category_mae, parity_plot, reproduce, select_targets
+
+    _quiet_libraries()
+    targets = select_targets(only)
+    if list_targets:
+        table = Table(title=f"{len(targets)} literature targets")
+        for column in ("name", "category", "literature", "unit", "tolerance", "source"):
+            table.add_column(column)
+        for t in targets:
+            tol = ", ".join(f"{k} {v:g}" for k, v in t.tolerance.items()) or "sign"
+            table.add_row(t.name, t.category, f"{t.value:g}" if t.expect == "value" else t.expect, t.unit, tol,
+                          t.citation[:60])
+        out.print(table)
+        return
+    fields: dict[str, object] = {"name": engine}
+    for pair in option or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise AnodescreenError(f"--engine-option {pair!r} is not KEY=VALUE", "engine-option")
+        fields[key] = yaml.safe_load(value)
+    try:
+        chosen = engine_from_fields(fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise AnodescreenError(f"engine: {'.'.join(str(x) for x in err['loc'][1:]) or engine}: {err['msg']}",
+                               "engine") from None
+    stores = _open(db_config)
+    try:
+        outcomes = reproduce(stores, chosen, [t.name for t in targets], workers=workers)
+    finally:
+        stores.close()
+    if as_json:
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(o) for o in outcomes], indent=1))
+        return
+    table = Table(title=f"literature targets, {chosen.level_of_theory().summary()}",
+                  caption="sign targets pass on the expected sign; MLIP values rank, they are not DFT")
+    for column in ("target", "literature", "computed", "deviation", "tolerance", "unit", "ok", "note"):
+        table.add_column(column, justify="right" if column in ("literature", "computed", "deviation") else "left")
+    verdict = {True: "[green]yes[/green]", False: "[red]NO[/red]", None: "-"}
+    for o in outcomes:
+        table.add_row(o.name, o.expected, "" if o.computed is None else f"{o.computed:.4g}",
+                      "" if o.deviation is None else f"{o.deviation:+.3g}",
+                      "" if o.tolerance is None else f"{o.tolerance:g}", o.unit, verdict[o.passed], o.note)
+    out.print(table)
+    for category, (mae, n) in category_mae(outcomes).items():
+        out.print(f"MAE {category}: {mae:.4g} over {n} targets", highlight=False)
+    done = [o for o in outcomes if o.passed is not None]
+    out.print(f"{sum(o.passed for o in done)}/{len(done)} computed targets within tolerance; "
+              f"{len(outcomes) - len(done)} not computed", highlight=False)
+    if plot is not None and parity_plot(outcomes, plot):
+        out.print(f"parity plot: {plot}", highlight=False)
 
 
 def _table(rows: list[dict]) -> None:

@@ -3,7 +3,8 @@
 Sections: what is stored (rows per kind, levels of theory); best binding/intercalation
 energy per host × adsorbate as heat maps, with the best-site table; NEB profiles of
 ``diffusion_barrier`` rows; Δρ(z) curves of ``charge_depletion`` rows; parity of
-computed vs literature values for rows whose ``details["literature"]`` holds a value.
+computed vs literature values for rows whose ``details["literature"]`` lists targets
+(written by ``anodescreen reproduce``).
 Rows of different levels of theory are never drawn in one heat map. The page needs no
 network and no scripts.
 """
@@ -128,26 +129,25 @@ def _spline(ax, d: dict) -> None:
 def _parity_section(docs: list[dict]) -> str:
     import matplotlib.pyplot as plt
 
-    pairs = [d for d in docs if isinstance(d.get("details", {}).get("literature"), dict)
-             and isinstance(d["details"]["literature"].get("value"), (int, float))]
+    pairs = [(entry, d) for d in docs for entry in d.get("details", {}).get("literature", [])
+             if isinstance(entry, dict) and isinstance(entry.get("value"), (int, float))]
     if not pairs:
         return "<p class='note'>No rows with a literature value in this selection (see 'anodescreen reproduce').</p>"
-    lit = [d["details"]["literature"]["value"] for d in pairs]
-    got = [d["value"] for d in pairs]
+    lit = [entry["value"] for entry, _ in pairs]
+    got = [d["value"] for _, d in pairs]
     lo, hi = min(lit + got), max(lit + got)
     pad = 0.05 * (hi - lo or 1.0)
     fig, ax = plt.subplots(figsize=(4.2, 4.2))
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8)
     for dft in (True, False):
-        sel = [(a, b) for a, b, d in zip(lit, got, pairs) if d["is_dft"] == dft]
+        sel = [(a, b) for a, b, (_, d) in zip(lit, got, pairs) if d["is_dft"] == dft]
         if sel:
             ax.scatter(*zip(*sel), s=14, label="DFT" if dft else "MLIP")
     ax.set_xlabel("literature")
     ax.set_ylabel("computed")
     ax.legend(fontsize=8)
-    rows = [[d["details"]["literature"].get("name", d["kind"]), f"{a:.3f}", f"{b:.3f}", f"{b - a:+.3f}",
-             d["unit"], _theory(d), d["details"]["literature"].get("citation", "")]
-            for a, b, d in zip(lit, got, pairs)]
+    rows = [[entry.get("name", d["kind"]), f"{a:.3f}", f"{b:.3f}", f"{b - a:+.3f}", d["unit"], _theory(d),
+             entry.get("citation", "")] for a, b, (entry, d) in zip(lit, got, pairs)]
     mae = sum(abs(b - a) for a, b in zip(lit, got)) / len(pairs)
     return _figure(fig, f"{len(pairs)} values; mean absolute deviation {mae:.3f}") + _table(
         ["target", "literature", "computed", "deviation", "unit", "theory", "source"], rows, numeric=(1, 2, 3))

@@ -13,7 +13,7 @@ import json
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from anodescreen.engines.base import LevelOfTheory
 
@@ -99,6 +99,12 @@ class CalcDoc(BaseModel):
     files: dict[str, str] = Field(default_factory=dict, description="role → output file path")
     elapsed_s: float | None = None
     completed_at: datetime = Field(default_factory=now)
+
+    @field_validator("structure", "input_structure", mode="before")
+    @classmethod
+    def _structure_dict(cls, value):
+        """jobflow decodes stored outputs (e.g. resolving a reference): accept the Structure back."""
+        return value.as_dict() if hasattr(value, "as_dict") else value
 
 
 class ResultRow(BaseModel):

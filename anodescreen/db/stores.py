@@ -67,6 +67,25 @@ def _first_error(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
+class ConfiguredJobStore(JobStore):
+    """A JobStore that serializes as its store config, never as connection details.
+
+    jobflow stores the JobStore with each FireWorks task; this one is written as
+    ``{"config": ...}`` (paths, host names, the *names* of password variables) and is
+    rebuilt by :func:`open_stores` where the task runs, so no password reaches a LaunchPad.
+    """
+
+    config: StoreConfig | None = None
+
+    def as_dict(self) -> dict:
+        return {"@module": type(self).__module__, "@class": type(self).__name__,
+                "config": self.config.model_dump() if self.config else None}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> JobStore:
+        return open_stores(StoreConfig.model_validate(d["config"])).jobstore
+
+
 @dataclass
 class Stores:
     """The stores of one database, connected."""
@@ -110,11 +129,11 @@ def _store(config: StoreConfig, collection: str) -> Store:
         return cls(uri, collection, database=config.database, mongoclient_kwargs=client)
     cls = GridFSStore if large else MongoStore
     return cls(config.database, collection, host=config.host, port=config.port, username=config.username or "",
-               password=_password(config), mongoclient_kwargs=client)
+               password=password(config), mongoclient_kwargs=client)
 
 
-def _password(config: StoreConfig) -> str:
-    """The MongoDB password from the environment or a file; never from the config itself."""
+def password(config) -> str:
+    """The MongoDB password of a store or LaunchPad config, from the environment or a file; never the config."""
     if config.password_env:
         password = os.environ.get(config.password_env, "")
         if not password:
@@ -138,7 +157,8 @@ def open_stores(config: StoreConfig | str | Path | None = None) -> Stores:
         if Path(config.path).is_dir():
             raise AnodescreenError(f"{config.path} is a folder; the embedded store is one SQLite file", "path")
     try:
-        jobstore = JobStore(_store(config, "jobs"), additional_stores={"data": _store(config, "data")})
+        jobstore = ConfiguredJobStore(_store(config, "jobs"), additional_stores={"data": _store(config, "data")})
+        jobstore.config = config
         stores = Stores(config, jobstore, _store(config, "results"), _store(config, "campaigns"))
         jobstore.connect()
         stores.results.connect()

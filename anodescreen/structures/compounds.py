@@ -1,9 +1,12 @@
 """Prototype crystals of the simple compounds used for formation energies and SEI slabs.
 
 Each compound has a stable key ``<formula>-<prototype>`` (``LiF-rocksalt``,
-``Li2O-antifluorite``, ``MoS2-2H``, ``Li3N-P6/mmm``) and an experimental room-temperature
-lattice constant (Wyckoff, *Crystal Structures*; CRC Handbook). Relax before comparing
-energies.
+``Li2O-antifluorite``, ``MoS2-2H``, ``Li3N-P6/mmm``, ``LiC6-MC6``) and an experimental
+room-temperature lattice constant (Wyckoff, *Crystal Structures*; CRC Handbook). Relax
+before comparing energies. ``MC6`` is the stage-1 graphite intercalation compound
+(P6/mmm, AαAα: carbon layers AA-stacked, M over every third hexagon centre; LiC6
+a = 4.305, c = 3.706 Å); NaC6 does not exist in nature and is built in the same
+prototype with a wider gallery (c = 4.5 Å) for the relaxation to start from.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ COMPOUNDS: dict[str, tuple[str, tuple[float, ...]]] = {
     "Li2S": ("antifluorite", (5.71,)), "Na2S": ("antifluorite", (6.54,)),
     "MoS2": ("2H", (3.16, 12.29)),
     "Li3N": ("P6/mmm", (3.65, 3.87)),
+    "LiC6": ("MC6", (4.305, 3.706)), "NaC6": ("MC6", (4.305, 4.5)),
 }
 
 
@@ -44,6 +48,11 @@ def compound(formula: str) -> Structure:
         coords = [[1 / 3, 2 / 3, 1 / 4], [2 / 3, 1 / 3, 3 / 4], [1 / 3, 2 / 3, 0.621], [2 / 3, 1 / 3, 0.121],
                   [2 / 3, 1 / 3, 0.379], [1 / 3, 2 / 3, 0.879]]
         return Structure(Lattice.hexagonal(a, c), ["Mo"] * 2 + ["S"] * 4, coords, **label)
+    if prototype == "MC6":  # M at 1a, C at 6k (x = 1/3, z = 1/2): a hexagon centred under/over M
+        a, c = params
+        ring = [[1 / 3, 0, 0.5], [0, 1 / 3, 0.5], [2 / 3, 2 / 3, 0.5], [2 / 3, 0, 0.5], [0, 2 / 3, 0.5],
+                [1 / 3, 1 / 3, 0.5]]
+        return Structure(Lattice.hexagonal(a, c), [cation] + ["C"] * 6, [[0, 0, 0]] + ring, **label)
     a, c = params  # Li3N: N at 1a, Li at 1b and 2c
     coords = [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0], [2 / 3, 1 / 3, 0]]
     return Structure(Lattice.hexagonal(a, c), ["N", "Li", "Li", "Li"], coords, **label)

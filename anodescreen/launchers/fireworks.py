@@ -1,0 +1,146 @@
+"""Run a campaign through FireWorks: one Firework per calculation, then one that harvests.
+
+The campaign's jobflow Flow (the same :class:`~anodescreen.workflows.calcs.CalculationMaker`
+jobs the local launcher runs, plus a harvest job that depends on all of them) is turned
+into a FireWorks Workflow with jobflow's ``flow_to_workflow`` and added to a LaunchPad
+configured by a ``db_config/launchpad*.yaml`` file:
+
+* ``type: mongodb``: the production LaunchPad (credentials from an environment variable,
+  a file outside the repository, or a URI variable, as for the stores);
+* ``type: mongomock``: FireWorks' file-backed mongomock mode (``mongomock-persistence``),
+  for a single process and for tests; the file is written when the process exits.
+
+Workers run ``rlaunch``/``qlaunch`` with the queue templates of :mod:`.queues`. Job
+outputs go to the campaign's store, whose config (never a password) travels with the
+workflow; the harvest job opens the same store on the worker. Funnel campaigns decide
+their DFT stage at run time from stored results and run with the local launcher.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from jobflow import Flow, job
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from anodescreen.db.stores import StoreConfig, Stores, open_stores
+from anodescreen.errors import AnodescreenError
+from anodescreen.workflows.calcs import CalculationMaker
+from anodescreen.workflows.harvest import harvest, stored_calcs
+from anodescreen.workflows.plan import plan_campaign
+from anodescreen.workflows.spec import CampaignSpec
+
+
+class LaunchpadConfig(BaseModel):
+    """Contents of a LaunchPad configuration file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["mongodb", "mongomock"] = "mongomock"
+    path: str = Field("launchpad.json", description="mongomock: the file the LaunchPad persists to")
+    name: str = "anodescreen_fireworks"
+    host: str = "localhost"
+    port: int = 27017
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    uri_env: str | None = None
+    timeout_ms: int = 5000
+
+
+def load_launchpad(source: str | Path | LaunchpadConfig):
+    """A connected FireWorks LaunchPad from a config file (or a LaunchpadConfig)."""
+    config = source if isinstance(source, LaunchpadConfig) else _read(Path(source))
+    if config.type == "mongomock":
+        path = Path(config.path).resolve()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+        os.environ["MONGOMOCK_SERVERSTORE_FILE"] = str(path)
+        import mongomock_persistence
+        from fireworks.core import launchpad as module
+
+        module.MongoClient = mongomock_persistence.MongoClient  # FireWorks' own mongomock mode
+        return module.LaunchPad(host="localhost", name=config.name)
+    from fireworks import LaunchPad
+
+    from anodescreen.db.stores import password
+
+    client = {"serverSelectionTimeoutMS": config.timeout_ms}
+    if config.uri_env:
+        uri = os.environ.get(config.uri_env)
+        if not uri:
+            raise AnodescreenError(f"environment variable {config.uri_env} is not set", "uri_env")
+        return LaunchPad(host=uri, name=config.name, uri_mode=True, mongoclient_kwargs=client)
+    return LaunchPad(host=config.host, port=config.port, name=config.name, username=config.username,
+                     password=password(config) or None, mongoclient_kwargs=client)
+
+
+def _read(path: Path) -> LaunchpadConfig:
+    if not path.is_file():
+        raise AnodescreenError(f"no such file {str(path)!r}", "launchpad")
+    try:
+        return LaunchpadConfig.model_validate(yaml.safe_load(path.read_text()) or {})
+    except (yaml.YAMLError, ValidationError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}" if first else str(exc).splitlines()[0]
+        raise AnodescreenError(f"{path}: {where}", "launchpad") from None
+
+
+@job
+def harvest_campaign(spec: dict, store: dict, calc_keys: list[str]) -> dict:
+    """Harvest the campaign's rows once its calculations (``calc_keys``: the dependencies) are done."""
+    stores = open_stores(StoreConfig.model_validate(store))
+    try:
+        campaign = CampaignSpec.model_validate(spec)
+        stores.campaigns.update([{"name": campaign.name, "spec": spec}], key="name")
+        report = harvest(plan_campaign(campaign), stores)
+    finally:
+        stores.close()
+    return {"new": report.new, "unchanged": report.unchanged, "updated": report.updated,
+            "waiting": report.waiting, "failed": report.failed}
+
+
+def campaign_flow(spec: CampaignSpec, stores: Stores, retry_failed: bool = False) -> Flow:
+    """The campaign's calculations not yet stored (or failed, with ``retry_failed``) and a harvest job."""
+    if spec.funnel is not None:
+        raise AnodescreenError("funnel campaigns choose their DFT sites at run time: use --launcher local",
+                               "funnel")
+    plan = plan_campaign(spec)
+    known = stored_calcs(stores, list(plan.calcs))
+    maker = CalculationMaker(engine=plan.engine)
+    calcs = [maker.make(request) for key, request in plan.calcs.items()
+             if key not in known or (retry_failed and known[key][0].state == "failed")]
+    final = harvest_campaign(spec.model_dump(mode="json"), stores.config.model_dump(),
+                             [c.output.calc_key for c in calcs])
+    final.name = f"harvest {spec.name}"
+    return Flow([*calcs, final], name=spec.name)
+
+
+def submit_fireworks(spec: CampaignSpec, stores: Stores, launchpad, retry_failed: bool = False) -> tuple[int, int]:
+    """Add the campaign's workflow to ``launchpad``; (number of Fireworks, calculations among them)."""
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    if stores.config.type == "mongomock":
+        raise AnodescreenError("an in-memory store cannot be shared with FireWorks workers: use an embedded "
+                               "or mongodb store config", "store")
+    flow = campaign_flow(spec, stores, retry_failed)
+    workflow = flow_to_workflow(flow, store=stores.jobstore, name=spec.name,
+                                metadata={"anodescreen_campaign": spec.name})
+    launchpad.add_wf(workflow)
+    return len(workflow.fws), len(workflow.fws) - 1
+
+
+def fireworks_states(launchpad, campaign: str | None = None) -> dict[str, dict[str, int]]:
+    """Firework states per campaign: {campaign: {state: count}}."""
+    query = {"metadata.anodescreen_campaign": campaign} if campaign else {"metadata.anodescreen_campaign":
+                                                                          {"$exists": True}}
+    states: dict[str, dict[str, int]] = {}
+    for wf in launchpad.workflows.find(query, {"metadata": 1, "fw_states": 1}):
+        counts = states.setdefault(wf["metadata"]["anodescreen_campaign"], {})
+        for state in wf["fw_states"].values():
+            counts[state] = counts.get(state, 0) + 1
+    return states
