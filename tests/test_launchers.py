@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,8 @@ def test_shipped_queue_configs_render_slurm_and_pbs_scripts(tmp_path):
     for line in ("#SBATCH --nodes=1", "#SBATCH --ntasks-per-node=32", "#SBATCH --time=24:00:00",
                  "#SBATCH --account=my_project", "#SBATCH --partition=standard", "#SBATCH --job-name=anodescreen",
                  "module load cp2k/2024.1", "export OMP_NUM_THREADS=1",
-                 "anodescreen worker --launchpad db_config/launchpad.yaml --launches 1", f"cd {tmp_path}"):
+                 f"{sys.executable} -m anodescreen.cli.main worker --launchpad db_config/launchpad.yaml --launches 1",
+                 f"cd {tmp_path}"):
         assert line in slurm.splitlines(), line
     assert "$${" not in slurm  # every unused template line is dropped
     pbs = render_script(load_queue(ROOT / "db_config" / "queue_pbs.yaml"), tmp_path)
@@ -95,7 +97,7 @@ def test_shipped_queue_configs_render_slurm_and_pbs_scripts(tmp_path):
 
 @pytest.mark.parametrize(("field", "value"), [
     ("job_name", "x; rm -rf ~"), ("account", "$(curl evil)"), ("queue", "a b"), ("modules", ["cp2k`id`"]),
-    ("environment", ["A=$(id)"]), ("environment", ["not a pair"]), ("walltime", "1 day"), ("launchpad", "lp.yaml;x"),
+    ("environment", ["A=$(id)"]), ("environment", ["not a pair"]), ("walltime", "1 day"), ("launchpad", "lp.yaml;x"), ("python", "python3 -c 'x'"),
 ])
 def test_unsafe_queue_values_are_rejected(tmp_path, field, value):
     path = tmp_path / "queue.yaml"

@@ -119,7 +119,7 @@ def submit(
     db_config: Optional[Path] = DbConfig,
 ) -> None:
     """Add a campaign to a FireWorks LaunchPad (and, with --queue, submit workers to Slurm/PBS)."""
-    from anodescreen.launchers.fireworks import load_launchpad, submit_fireworks
+    from anodescreen.launchers.fireworks import load_launchpad, persist, submit_fireworks
     from anodescreen.workflows.spec import load_spec
 
     if launcher != "fireworks":
@@ -139,6 +139,7 @@ def submit(
     finally:
         stores.close()
     out.print(f"{campaign.name}: {n_fireworks} Fireworks added ({n_calcs} calculations + harvest)", highlight=False)
+    persist(pad)
     if queue_config is not None:
         from fireworks import FWorker
         from fireworks.queue.queue_launcher import rapidfire as queue_rapidfire

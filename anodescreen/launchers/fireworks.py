@@ -52,8 +52,15 @@ class LaunchpadConfig(BaseModel):
 
 
 def load_launchpad(source: str | Path | LaunchpadConfig):
-    """A connected FireWorks LaunchPad from a config file (or a LaunchpadConfig)."""
+    """A connected FireWorks LaunchPad from a config file (or a LaunchpadConfig); an empty one is initialised."""
     config = source if isinstance(source, LaunchpadConfig) else _read(Path(source))
+    launchpad = _connect(config)
+    if launchpad.fw_id_assigner.count_documents({}) == 0 and launchpad.workflows.count_documents({}) == 0:
+        launchpad.reset("", require_password=False)  # a new LaunchPad: what 'lpad reset' does
+    return launchpad
+
+
+def _connect(config: LaunchpadConfig):
     if config.type == "mongomock":
         path = Path(config.path).resolve()
         if not path.exists():
@@ -77,6 +84,18 @@ def load_launchpad(source: str | Path | LaunchpadConfig):
         return LaunchPad(host=uri, name=config.name, uri_mode=True, mongoclient_kwargs=client)
     return LaunchPad(host=config.host, port=config.port, name=config.name, username=config.username,
                      password=password(config) or None, mongoclient_kwargs=client)
+
+
+def persist(launchpad) -> None:
+    """Write a mongomock LaunchPad to its file now, and not again when this process exits.
+
+    A batch job started by this process reads the file and writes it back when it ends;
+    without this, whichever process exits last would overwrite the other's changes.
+    """
+    server = getattr(launchpad.connection, "_store", None)
+    if server is not None and getattr(server, "_filename", None):
+        server._to_file()
+        server._finalizer.detach()
 
 
 def _read(path: Path) -> LaunchpadConfig:

@@ -5,15 +5,15 @@ resources (nodes, tasks, walltime, account, partition), the environment modules 
 exported variables; the DFT command itself is an engine setting of the campaign
 (``engine.command``). Every field is checked against a strict pattern before FireWorks'
 CommonAdapter renders the script, so no user string reaches the shell except as a
-plain word. The worker line is ``anodescreen
-worker``, which connects to the LaunchPad through its config file (passwords stay in the
-environment) and runs one Firework.
+plain word. The worker line is ``<python> -m anodescreen.cli.main worker``, which
+connects to the LaunchPad through its config file (passwords stay in the environment)
+and runs ``launches`` Fireworks.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -48,9 +48,12 @@ class QueueConfig(BaseModel):
     modules: list[str] = Field(default_factory=list, description="'module load' before the worker starts")
     environment: list[str] = Field(default_factory=list, description="KEY=VALUE exported before the worker")
     launchpad: str = Field("db_config/launchpad.yaml", description="LaunchPad config the worker reads")
-    launches: int = Field(1, ge=1, description="Fireworks each job runs before it ends")
+    launches: int = Field(1, ge=0, description="Fireworks each job runs before it ends (0: until none is ready)")
+    python: str = Field(default_factory=lambda: sys.executable,
+                        description="interpreter with anodescreen installed; default: the one submitting "
+                                    "(batch scripts start login shells, so PATH cannot be relied on)")
 
-    @field_validator("job_name", "account", "queue", "launchpad")
+    @field_validator("job_name", "account", "queue", "launchpad", "python")
     @classmethod
     def _plain(cls, value: str | None, info) -> str | None:
         return None if value is None else _word(value, info.field_name)
@@ -89,7 +92,8 @@ def qadapter(config: QueueConfig):
     from fireworks.user_objects.queue_adapters.common_adapter import CommonAdapter
 
     pre = [f"module load {m}" for m in config.modules] + [f"export {e}" for e in config.environment]
-    worker = f"anodescreen worker --launchpad {shlex.quote(config.launchpad)} --launches {config.launches}"
+    worker = (f"{config.python} -m anodescreen.cli.main worker --launchpad {config.launchpad} "
+              f"--launches {config.launches}")
     fields = {"job_name": config.job_name, "walltime": config.walltime, "queue": config.queue,
               "account": config.account, "pre_rocket": "\n".join(pre) or None, "rocket_launch": worker}
     if config.system == "slurm":

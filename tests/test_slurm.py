@@ -1,0 +1,79 @@
+"""A real single-node Slurm (Debian slurm-wlm, started here as root) receives a campaign
+through FireWorks' queue launcher; the batch job runs the worker and the rows land in the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from anodescreen.db.stores import StoreConfig, open_stores
+
+HERE = Path(__file__).resolve().parent
+SPEC = """name: slurm_tiny
+hosts: [{family: graphene, size: 2x2}]
+adsorbates: [{element: Li}]
+references: [bulk]
+engine: {name: mlip, fmax: 0.1}
+"""
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    if shutil.which("slurmctld") is None or os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("slurm-wlm is not installed or not root (make system)")
+        pytest.skip("needs root and Debian's slurm-wlm + munge (make system)")
+    folder = tmp_path_factory.mktemp("slurm")
+    started = subprocess.run([str(HERE / "slurm" / "start.sh"), str(folder)], capture_output=True, text=True,
+                             timeout=120)
+    assert started.returncode == 0, started.stderr
+    env = {**os.environ, "SLURM_CONF": started.stdout.strip()}
+    yield env
+    subprocess.run(["scontrol", "shutdown"], env=env, timeout=60)
+
+
+def _cli(*args: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "anodescreen.cli.main", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_campaign_through_qlaunch_on_real_slurm(slurm, tmp_path):
+    env = {**slurm, "PATH": f"{Path(sys.executable).parent}:{slurm['PATH']}"}
+    env.pop("ANODESCREEN_DEBUG", None)
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    (tmp_path / "store.yaml").write_text(f"type: embedded\npath: {tmp_path / 'results.db'}\n")
+    (tmp_path / "launchpad.yaml").write_text(f"type: mongomock\npath: {tmp_path / 'launchpad.json'}\n")
+    (tmp_path / "queue.yaml").write_text(json.dumps({
+        "system": "slurm", "job_name": "anodescreen-test", "nodes": 1, "tasks_per_node": 1, "cpus_per_task": 2,
+        "walltime": "00:20:00", "launchpad": str(tmp_path / "launchpad.yaml"), "launches": 0,
+        "environment": ["OMP_NUM_THREADS=2"]}))
+    submitted = _cli("submit", "spec.yaml", "--launchpad", "launchpad.yaml", "--queue", "queue.yaml",
+                     "--db-config", "store.yaml", cwd=tmp_path, env=env)
+    assert submitted.returncode == 0, submitted.stderr
+    assert "6 Fireworks added" in submitted.stdout and "1 slurm job(s) submitted" in submitted.stdout
+    scripts = list(tmp_path.rglob("FW_submit.script"))
+    assert len(scripts) == 1 and "#SBATCH --job-name=anodescreen-test" in scripts[0].read_text()
+
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        queue = subprocess.run(["squeue", "-h", "-n", "anodescreen-test"], env=env, capture_output=True, text=True)
+        if not queue.stdout.strip():
+            break
+        time.sleep(3)
+    else:
+        pytest.fail("the Slurm job did not finish in 10 minutes")
+    stores = open_stores(StoreConfig(path=str(tmp_path / "results.db")))
+    sites = sorted(d["site"] for d in stores.results.query({"campaigns": "slurm_tiny"}, properties=["site"]))
+    stores.close()
+    logs = "".join(p.read_text() for p in tmp_path.rglob("*.error"))
+    assert sites == ["bridge", "hollow", "top"], logs[-3000:]
+    status = _cli("status", "--launchpad", "launchpad.yaml", "--db-config", "store.yaml", cwd=tmp_path, env=env)
+    assert "fireworks slurm_tiny: COMPLETED 6" in status.stdout, status.stderr
