@@ -97,6 +97,8 @@ class CalcDoc(BaseModel):
     energies: list[float] = Field(default_factory=list)
     attempts: list[str] = Field(default_factory=list, description="failed attempts and the fix tried next")
     files: dict[str, str] = Field(default_factory=dict, description="role → output file path")
+    details: dict = Field(default_factory=dict, description="neb: barrier, profile, images; charges: Bader "
+                                                             "charges and Δρ(z)")
     elapsed_s: float | None = None
     completed_at: datetime = Field(default_factory=now)
 

@@ -25,8 +25,8 @@ from anodescreen.engines.base import Engine
 from anodescreen.workflows.calcs import CalculationMaker
 from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
 from anodescreen.workflows.harvest import HarvestReport, harvest, stored_calcs
-from anodescreen.workflows.plan import Plan, plan_campaign
-from anodescreen.workflows.spec import CampaignSpec
+from anodescreen.workflows.plan import Plan, plan_campaign, plan_followups
+from anodescreen.workflows.spec import FOLLOWUPS, CampaignSpec
 
 RUN_DIR = "anodescreen_runs"
 
@@ -56,7 +56,10 @@ def run_campaign(spec: CampaignSpec, stores: Stores, **run_kwargs) -> CampaignRe
     ``run_kwargs`` go to :func:`run_plan`. The funnel's decisions are stored in the campaign document.
     """
     if spec.funnel is None:
-        return CampaignReport([("compute", run_plan(plan_campaign(spec), stores, **run_kwargs))])
+        plan = plan_campaign(spec)
+        report = CampaignReport([("compute", run_plan(plan, stores, **run_kwargs))])
+        _followups(plan, stores, report, run_kwargs)
+        return report
     from anodescreen.engines.mlip import MLIPEngine
 
     funnel = spec.funnel
@@ -71,9 +74,18 @@ def run_campaign(spec: CampaignSpec, stores: Stores, **run_kwargs) -> CampaignRe
     report.stages.append((f"DFT {spec.engine.name}", run_plan(dft, stores, **run_kwargs)))
     record_dft(decisions, dft, stored_calcs(stores, [q.complex_key for q in dft.quantities]))
     report.funnel = list(decisions.values())
+    _followups(dft, stores, report, run_kwargs)
     stores.campaigns.update([{"name": spec.name, "spec": spec.model_dump(mode="json"),
                               "funnel": [d.model_dump(mode="json") for d in report.funnel]}], key="name")
     return report
+
+
+def _followups(plan: Plan, stores: Stores, report: CampaignReport, run_kwargs: dict) -> None:
+    """NEB and charge analyses on the relaxations ``plan`` stored, as one more stage."""
+    if not any(k in plan.spec.calculations for k in FOLLOWUPS):
+        return
+    follow = plan_followups(plan, stored_calcs(stores, list(plan.calcs)))
+    report.stages.append(("NEB and charges", run_plan(follow, stores, **run_kwargs)))
 
 
 def run_plan(

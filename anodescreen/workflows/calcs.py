@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from jobflow import Maker, job
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
 from anodescreen.db.schema import CalcDoc, stable_hash
@@ -36,21 +37,26 @@ def structure_fingerprint(structure: Structure) -> list:
 
 
 class CalcRequest(BaseModel):
-    """A calculation a campaign needs."""
+    """A calculation a campaign needs: an engine task, or a NEB / charge analysis built on engine runs."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
     label: str
-    task: Task
+    task: Task | Literal["neb", "charges"]
     structure: Structure
     reference: bool = False
+    final: Structure | None = Field(None, description="neb: the final endpoint (structure is the initial one)")
+    settings: dict = Field(default_factory=dict, description="neb: NebSettings; charges: the SAC metal")
 
     def key(self, engine: Engine) -> str:
         """A reference state (bulk metal, atom, elemental ground state) is one per level of theory:
         its key leaves out the relaxation settings, so every campaign at that theory reuses it."""
         lot = engine.level_of_theory()
         settings = {} if self.reference else engine.relax_settings
-        return stable_hash([structure_fingerprint(self.structure), self.task, lot.key, settings])
+        payload = [structure_fingerprint(self.structure), self.task, lot.key, settings]
+        if self.final is not None or self.settings:
+            payload += [structure_fingerprint(self.final) if self.final else None, self.settings]
+        return stable_hash(payload)
 
 
 def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None) -> CalcDoc:
@@ -69,8 +75,14 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         "relax_settings": engine.relax_settings,
     }
     start = time.perf_counter()
+    folder = (workdir or Path.cwd()) / common["calc_key"]
     try:
-        result = engine.run(request.structure, request.task, (workdir or Path.cwd()) / common["calc_key"])
+        if request.task in ("neb", "charges"):
+            fields = (_neb if request.task == "neb" else _charges)(request, engine, folder)
+            state = "successful" if fields.pop("converged_all") else "failed"
+            reason = None if state == "successful" else "NEB did not converge within max_steps"
+            return CalcDoc(state=state, reason=reason, elapsed_s=time.perf_counter() - start, **fields, **common)
+        result = engine.run(request.structure, request.task, folder)
     except EngineError as exc:  # retries exhausted: record what was tried
         return CalcDoc(state="failed", reason=str(exc), attempts=exc.attempts,
                        elapsed_s=time.perf_counter() - start, **common)
@@ -96,6 +108,40 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         reason = f"not converged after {result.n_steps} steps (max force {result.max_force:.3f} eV/Å)"
         return CalcDoc(state="failed", reason=reason, **fields, **common)
     return CalcDoc(state="successful", **fields, **common)
+
+
+def _neb(request: CalcRequest, engine: Engine, folder: Path) -> dict:
+    """Relax both endpoints with ``engine``, then climbing-image NEB on its calculator."""
+    from anodescreen.workflows.neb import NebSettings, relaxed_endpoints, run_neb
+
+    initial, final = relaxed_endpoints(engine, request.structure, request.final, folder)
+    outcome = run_neb(initial, final, engine.calculator(folder / "neb"), NebSettings(**request.settings))
+    saddle = outcome.barrier.saddle_image
+    details = {**asdict(outcome.barrier), "images": [im.as_dict() for im in outcome.images],
+               "image_energies": outcome.energies, "force_calls": outcome.force_calls, "method": outcome.method}
+    return {"energy": outcome.energies[saddle], "converged": outcome.converged, "converged_all": outcome.converged,
+            "n_steps": outcome.force_calls, "structure": outcome.images[saddle].as_dict(),
+            "energies": outcome.energies, "details": details}
+
+
+def _charges(request: CalcRequest, engine: Engine, folder: Path) -> dict:
+    """Bader charges of every atom and Δρ(z) of the adsorbate (flagged by the 'adsorbate' site property)."""
+    from anodescreen.workflows.charges import charge_analysis
+
+    flags = request.structure.site_properties.get("adsorbate") or []
+    adsorbate = [i for i, flag in enumerate(flags) if flag]
+    analysis = charge_analysis(engine, request.structure, adsorbate, folder)
+    charges = analysis.charges
+    metal = request.settings.get("metal")
+    metal_index = [i for i, s in enumerate(request.structure) if s.specie.symbol == metal] if metal else []
+    details = {"symbols": charges.symbols, "charges": charges.charges, "electrons": charges.electrons,
+               "valence": charges.valence, "vacuum_electrons": charges.vacuum_electrons,
+               "total_electrons": charges.total_electrons, "method": charges.method, "adsorbate": adsorbate,
+               "transfer": analysis.transfer,
+               "metal_charge": charges.transfer(metal_index) if len(metal_index) == 1 else None,
+               "difference": asdict(analysis.difference)}
+    return {"converged": True, "converged_all": True, "structure": request.structure.as_dict(),
+            "files": analysis.files, "details": details}
 
 
 @dataclass

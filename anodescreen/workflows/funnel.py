@@ -94,7 +94,7 @@ def _wrapped(delta: np.ndarray) -> np.ndarray:
 def rank(plan: Plan, calcs: dict[str, tuple[CalcDoc, str]], rules: AnomalyRules) -> dict[Group, list[Candidate]]:
     """Candidates of every group of one potential's screening plan, best valid first."""
     groups: dict[Group, list[Candidate]] = defaultdict(list)
-    for q in plan.quantities:
+    for q in plan.energy_quantities():
         doc = calcs.get(q.complex_key, (None, None))[0]
         if doc is None:
             groups[group_of(q)].append(Candidate(site=q.site, anomalies=["not computed"]))
@@ -144,7 +144,7 @@ def allowed_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]
 def record_dft(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[str, tuple[CalcDoc, str]]) -> None:
     """Add the DFT ranking of the selected sites and whether each potential's best agrees."""
     energies: dict[Group, dict[str, float]] = defaultdict(dict)
-    for q in plan.quantities:
+    for q in plan.energy_quantities():
         doc = calcs.get(q.complex_key, (None, None))[0]
         if doc is not None and doc.state == "successful":
             energies[group_of(q)][q.site] = doc.energy

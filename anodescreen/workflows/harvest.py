@@ -16,9 +16,11 @@ from anodescreen.analysis.energies import (
     formation_energy_per_atom,
     intercalation_energy,
 )
+from anodescreen.analysis.sac import sac_distortion
 from anodescreen.db.schema import UNITS, CalcDoc, ReferenceState, ResultRow, now
 from anodescreen.db.stores import Stores
 from anodescreen.db.writes import upsert_rows
+from anodescreen.errors import AnodescreenError
 from anodescreen.structures.sites import site_of
 from anodescreen.workflows.plan import Plan, Quantity
 
@@ -64,7 +66,10 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
         if any(calcs[k][0].state != "successful" for k in inputs):
             report.failed += 1
             continue
-        rows += _rows(quantity, calcs, plan.spec.name)
+        try:
+            rows += _rows(quantity, calcs, plan.spec.name)
+        except AnodescreenError:  # e.g. a SAC metal left its pocket: no distortion to measure
+            report.failed += 1
     report.superseded = _drop_superseded(stores, rows)
     report.new, report.unchanged, report.updated = upsert_rows(stores.results, rows)
     return report
@@ -107,9 +112,37 @@ def _formation_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign:
         campaigns=[campaign], created_at=now(), updated_at=now())
 
 
+def _derived_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> ResultRow:
+    """A quantity without a chemical potential: barrier, charge, Δq_z or SAC distortion."""
+    doc, job = calcs[q.complex_key]
+    details = doc.details
+    if q.kind == "diffusion_barrier":
+        value = details["forward"]
+    elif q.kind == "bader_charge":
+        value = details["transfer"]
+    elif q.kind == "charge_depletion":
+        value, details = details["difference"]["depletion"], details["difference"]
+    else:  # sac_distortion: relaxed host vs relaxed complex
+        host = Structure.from_dict(calcs[q.host_key][0].structure)
+        details = sac_distortion(host, Structure.from_dict(doc.structure), q.host.metal)
+        value = details["max_bond_change"]
+    roles = {"complex": q.complex_key} | ({"host": q.host_key} if q.host_key != q.complex_key else {})
+    lot = doc.level_of_theory
+    return ResultRow(
+        row_id=ResultRow.make_id(q.kind, q.host.label, q.adsorbate.element, q.adsorbate.count, q.site, "none",
+                                 lot.key),
+        kind=q.kind, value=round(float(value), 6), unit=UNITS[q.kind], definition=DEFINITIONS[q.kind], host=q.host,
+        adsorbate=q.adsorbate, site=q.site, reference="none", reference_states=[], level_of_theory=lot,
+        lot_key=lot.key, is_dft=lot.is_dft, structure_label=q.complex_label, structure=doc.structure,
+        details=details, calc_keys=roles, job_ids={role: calcs[key][1] for role, key in roles.items()},
+        campaigns=[campaign], created_at=now(), updated_at=now())
+
+
 def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
     if q.kind == "formation_energy":
         return [_formation_row(q, calcs, campaign)]
+    if q.kind in ("diffusion_barrier", "bader_charge", "charge_depletion", "sac_distortion"):
+        return [_derived_row(q, calcs, campaign)]
     complex_doc, complex_job = calcs[q.complex_key]
     host_doc, host_job = calcs[q.host_key]
     final_site = None

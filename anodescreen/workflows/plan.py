@@ -34,6 +34,7 @@ from anodescreen.structures.references import elemental_reference
 from anodescreen.structures.slabs import metal_slab, sei_slab
 from anodescreen.workflows.calcs import CalcRequest
 from anodescreen.workflows.spec import (
+    FOLLOWUPS,
     BilayerHosts,
     CampaignSpec,
     GrapheneHosts,
@@ -66,9 +67,14 @@ class Plan:
     engine: Engine
     calcs: dict[str, CalcRequest] = field(default_factory=dict)
     quantities: list[Quantity] = field(default_factory=list)
+    hosts: list[tuple[_Host, str, str]] = field(default_factory=list)  # (host, adsorbate element, host calc_key)
 
-    def add(self, label: str, task: str, structure: Structure, reference: bool = False) -> str:
-        request = CalcRequest(label=label, task=task, structure=structure, reference=reference)
+    def energy_quantities(self) -> list[Quantity]:
+        """One quantity per adsorbate complex: its binding or intercalation energy."""
+        return [q for q in self.quantities if q.kind in ("binding_energy", "intercalation_energy")]
+
+    def add(self, label: str, task: str, structure: Structure, reference: bool = False, **extra) -> str:
+        request = CalcRequest(label=label, task=task, structure=structure, reference=reference, **extra)
         key = request.key(self.engine)
         self.calcs.setdefault(key, request)
         return key
@@ -172,21 +178,81 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None,
             atom = isolated_atom(metal)
             refs["atom"] = plan.add(atom.properties["label"], "static", atom, reference=True)
         for host in expand_hosts(spec, metal):
-            if host.kind not in spec.calculations:
+            kinds = _kinds(spec, host)
+            if not kinds:
                 continue
             host_key = plan.add(host.info.label, "relax", host.reference)
+            plan.hosts.append((host, metal, host_key))
             keep = (allowed or {}).get((host.info.label, host.region, metal))
             for label, structure in _complexes(host, metal):
                 if keep is not None and label not in keep:
                     continue
                 key = plan.add(structure.properties["label"], "relax", structure)
                 count = int(structure.composition[metal]) - int(host.reference.composition[metal])
-                plan.quantities.append(Quantity(
-                    kind=host.kind, host=host.info, adsorbate=AdsorbateInfo(element=metal, count=count),
-                    site=label, region=host.region, complex_key=key, host_key=host_key,
-                    reference_keys=refs, complex_label=structure.properties["label"],
-                ))
+                for kind in kinds:
+                    plan.quantities.append(Quantity(
+                        kind=kind, host=host.info, adsorbate=AdsorbateInfo(element=metal, count=count),
+                        site=label, region=host.region, complex_key=key, host_key=host_key,
+                        reference_keys=refs if kind == host.kind else {}, complex_label=structure.properties["label"],
+                    ))
     return plan
+
+
+def _kinds(spec: CampaignSpec, host: _Host) -> list[str]:
+    """Quantities of ``host`` computed from its relaxed complexes; a follow-up alone still needs those."""
+    kinds = [host.kind] if host.kind in spec.calculations else []
+    if "sac_distortion" in spec.calculations and host.info.family == "sac":
+        kinds.append("sac_distortion")
+    if not kinds and any(k in spec.calculations for k in FOLLOWUPS):
+        kinds = [host.kind]
+    return kinds
+
+
+def plan_followups(plan: Plan, calcs: dict) -> Plan:
+    """NEB paths and charge analyses built on the stored relaxations of ``plan`` (``calcs``: stored_calcs).
+
+    diffusion_barrier: every hop between sites of each surface host, endpoints placed on the
+    relaxed host and relaxed again inside the NEB job. bader_charge: the most favourable
+    relaxed complex of each host × adsorbate (what papers report), with its Δρ(z) as a
+    charge_depletion row.
+    """
+    from anodescreen.structures.paths import diffusion_hops
+
+    spec = plan.spec
+    follow = Plan(spec, plan.engine)
+
+    def relaxed(key: str) -> Structure | None:
+        doc = calcs.get(key)
+        return Structure.from_dict(doc[0].structure) if doc and doc[0].state == "successful" else None
+
+    for host, metal, host_key in plan.hosts:
+        if "diffusion_barrier" in spec.calculations and host.kind == "binding_energy" and host.multilayer is None:
+            base = relaxed(host_key)
+            hops = diffusion_hops(host.structure, host.region, host.centre, host.site_radius) if base else []
+            for hop in hops:
+                label = f"{host.info.label}/{metal}:{hop.label}"
+                key = follow.add(label, "neb", add_adsorbate(base, metal, hop.start),
+                                 final=add_adsorbate(base, metal, hop.end), settings=spec.neb.model_dump())
+                follow.quantities.append(Quantity(
+                    kind="diffusion_barrier", host=host.info, adsorbate=AdsorbateInfo(element=metal), site=hop.label,
+                    region=host.region, complex_key=key, host_key=key, reference_keys={}, complex_label=label))
+        if "bader_charge" in spec.calculations:
+            mine = [q for q in plan.energy_quantities() if q.host == host.info
+                    and q.adsorbate.element == metal and relaxed(q.complex_key) is not None]
+            if not mine:
+                continue
+            best = min(mine, key=lambda q: (calcs[q.complex_key][0].energy, q.site or ""))
+            doc = calcs[best.complex_key][0]
+            structure = relaxed(best.complex_key)
+            structure.add_site_property("adsorbate", Structure.from_dict(doc.input_structure)
+                                        .site_properties["adsorbate"])
+            label = f"{best.complex_label}:charges"
+            key = follow.add(label, "charges", structure, settings={"metal": host.info.metal})
+            for kind in ("bader_charge", "charge_depletion"):
+                follow.quantities.append(Quantity(
+                    kind=kind, host=host.info, adsorbate=best.adsorbate, site=best.site, region=host.region,
+                    complex_key=key, host_key=key, reference_keys={}, complex_label=label))
+    return follow
 
 
 def _plan_formation(plan: Plan, formulas: list[str]) -> None:

@@ -13,8 +13,12 @@ from anodescreen.errors import AnodescreenError
 from anodescreen.structures.data import check_alkali, check_element
 from anodescreen.structures.defects import DEFECTS, parse_motif
 from anodescreen.structures.graphene import supercell_matrix
+from anodescreen.workflows.neb import NebSettings
 
-Calculation = Literal["binding_energy", "intercalation_energy", "formation_energy"]
+Calculation = Literal["binding_energy", "intercalation_energy", "formation_energy", "diffusion_barrier",
+                      "bader_charge", "sac_distortion"]
+#: quantities computed from the relaxed complexes in a second stage (NEB, charge analysis)
+FOLLOWUPS = ("diffusion_barrier", "bader_charge")
 
 
 class _Strict(BaseModel):
@@ -165,8 +169,12 @@ class CampaignSpec(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     hosts: list[Hosts] = []
     adsorbates: list[Adsorbate] = [Adsorbate(element="Li")]
-    calculations: list[Calculation] = ["binding_energy", "intercalation_energy"]
+    calculations: list[Calculation] = Field(
+        ["binding_energy", "intercalation_energy"],
+        description="diffusion_barrier: NEB of every hop between sites of surface hosts; bader_charge: Bader "
+                    "charges and Δρ(z) of the best site per host (CP2K); sac_distortion: M-N geometry change")
     references: list[Literal["bulk", "atom"]] = ["bulk", "atom"]
+    neb: NebSettings = Field(NebSettings(fmax=0.1), description="how diffusion_barrier paths are run")
     compounds: list[str] = Field([], description="formation energies from the elements (LiF, Li2O, ...)")
     engine: AnyEngine = MLIPEngine()
     funnel: FunnelSpec | None = Field(None, description="screen every site with MLIPs, DFT only the best")
@@ -191,6 +199,13 @@ class CampaignSpec(_Strict):
         if self.compounds and "formation_energy" not in self.calculations:
             raise AnodescreenError("compounds are listed but formation_energy is not in calculations",
                                    "compounds")
+        return self
+
+    @model_validator(mode="after")
+    def _charges_need_a_density(self) -> CampaignSpec:
+        if "bader_charge" in self.calculations and self.engine.name != "cp2k":
+            raise AnodescreenError(f"bader_charge needs a charge density and the pseudopotential valence: "
+                                   f"use engine cp2k (engine {self.engine.name} is not wired)", "calculations")
         return self
 
     @model_validator(mode="after")

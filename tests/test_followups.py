@@ -1,0 +1,74 @@
+"""Campaign steps beyond energies: NEB barriers, SAC distortion and Bader/Δρ(z) rows in the store."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CHEAP
+from pydantic import ValidationError
+
+from anodescreen.launchers.local import run_campaign
+from anodescreen.workflows.spec import CampaignSpec
+
+
+def _rows(stores, kind: str) -> dict[str, dict]:
+    return {d["site"]: d for d in stores.results.query({"kind": kind})}
+
+
+@pytest.mark.slow
+def test_diffusion_barriers_on_graphene_are_stored_with_their_profiles(memory_stores, tmp_path):
+    spec = CampaignSpec.model_validate({
+        "name": "neb_g2x2", "hosts": [{"family": "graphene", "size": "2x2"}], "adsorbates": [{"element": "Li"}],
+        "calculations": ["binding_energy", "diffusion_barrier"], "references": ["bulk"],
+        "neb": {"images": 3, "fmax": 0.1}, "engine": {"name": "mlip", "fmax": 0.05}})
+    report = run_campaign(spec, memory_stores, root_dir=tmp_path)
+    assert [name for name, _ in report.stages] == ["compute", "NEB and charges"]
+    barriers = _rows(memory_stores, "diffusion_barrier")
+    assert "hollow→hollow via bridge" in barriers
+    row = barriers["hollow→hollow via bridge"]
+    details = row["details"]
+    # equivalent endpoints: forward and reverse barriers agree, the saddle is inside the path
+    assert details["forward"] == pytest.approx(details["reverse"], abs=0.02)
+    assert row["value"] == pytest.approx(details["forward"], abs=1e-6) and row["value"] >= 0
+    assert 0 < details["saddle_image"] < 4
+    assert len(details["images"]) == len(details["energies"]) == 5 and details["force_calls"] > 5
+    assert row["reference"] == "none" and row["unit"] == "eV" and "climbing-image" in details["method"]
+    again = run_campaign(spec, memory_stores, root_dir=tmp_path)
+    assert all(r.computed == 0 for _, r in again.stages)  # a re-run computes nothing
+
+
+@pytest.mark.slow
+def test_sac_distortion_rows_compare_relaxed_pocket_with_and_without_the_alkali(memory_stores, tmp_path):
+    spec = CampaignSpec.model_validate({
+        "name": "sac_dist", "hosts": [{"family": "sac", "metals": ["Fe"], "size": "4x4", "site_radius": 0.5}],
+        "adsorbates": [{"element": "Li"}], "calculations": ["sac_distortion"], "references": [],
+        "engine": {"name": "mlip", "fmax": 0.1}})
+    run_campaign(spec, memory_stores, root_dir=tmp_path)
+    rows = _rows(memory_stores, "sac_distortion")
+    assert rows and not _rows(memory_stores, "binding_energy")  # no reference asked for: no energies
+    for row in rows.values():
+        d = row["details"]
+        assert d["pristine"]["coordination"] == d["loaded"]["coordination"] == 4
+        assert all(1.7 < b < 2.2 for b in d["pristine"]["bonds"])  # Fe-N
+        assert row["value"] == pytest.approx(d["max_bond_change"], abs=1e-6) and row["unit"] == "Å"
+
+
+def test_charges_need_a_density_engine():
+    with pytest.raises(ValidationError, match="bader_charge needs a charge density"):
+        CampaignSpec.model_validate({"name": "x", "hosts": [{"family": "graphene"}],
+                                     "calculations": ["bader_charge"]})
+
+
+@pytest.mark.long
+def test_bader_and_depletion_rows_of_the_best_site_with_real_cp2k(cp2k, memory_stores, tmp_path):
+    """Li on 1x1 graphene (cheap numerics, loose relaxation): Li loses electrons, Δq_z < 0."""
+    engine = {"name": "cp2k", "kspacing": 0.6, **CHEAP, "fmax": 1.0}
+    spec = CampaignSpec.model_validate({
+        "name": "charges_g1x1", "hosts": [{"family": "graphene", "size": "1x1", "vacuum": 8.0}],
+        "adsorbates": [{"element": "Li"}], "calculations": ["bader_charge"], "references": [], "engine": engine})
+    run_campaign(spec, memory_stores, root_dir=tmp_path)
+    (bader,) = _rows(memory_stores, "bader_charge").values()
+    (depletion,) = _rows(memory_stores, "charge_depletion").values()
+    assert bader["site"] == depletion["site"]  # the most favourable site only
+    assert 0.1 < bader["value"] < 1.0 and bader["is_dft"]
+    assert sum(bader["details"]["charges"]) == pytest.approx(0.0, abs=1e-2)  # a neutral cell
+    assert depletion["value"] < 0 and len(depletion["details"]["z"]) == len(depletion["details"]["line_density"])
