@@ -50,20 +50,23 @@ def load_store_config(source: str | Path | None) -> StoreConfig:
     """Read a store config file; ``None`` or ``"embedded"`` gives the embedded default."""
     if source is None or str(source) == "embedded":
         return StoreConfig()
-    path = Path(source)
+    return read_config(Path(source), StoreConfig, "db_config")
+
+
+def read_config(path: Path, model: type[BaseModel], field: str):
+    """A YAML config file validated by ``model`` (stores, LaunchPads, queues); a problem is one line."""
     if not path.is_file():
-        raise AnodescreenError(f"no such file {str(path)!r}", "db_config")
+        raise AnodescreenError(f"no such file {str(path)!r}", field)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-        return StoreConfig.model_validate(data)
+        return model.model_validate(yaml.safe_load(path.read_text()) or {})
     except (yaml.YAMLError, ValidationError, TypeError) as exc:
-        raise AnodescreenError(f"{path}: {_first_error(exc)}", "db_config") from None
+        raise AnodescreenError(f"{path}: {_first_error(exc)}", field) from None
 
 
 def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
-        return f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}"
+        return f"{'.'.join(str(x) for x in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
     return str(exc).splitlines()[0]
 
 

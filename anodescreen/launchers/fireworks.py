@@ -22,11 +22,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from jobflow import Flow, job
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from anodescreen.db.stores import StoreConfig, Stores, open_stores
+from anodescreen.db.stores import StoreConfig, Stores, open_stores, read_config
 from anodescreen.errors import AnodescreenError
 from anodescreen.workflows.calcs import CalculationMaker
 from anodescreen.workflows.harvest import harvest, stored_calcs
@@ -53,7 +52,8 @@ class LaunchpadConfig(BaseModel):
 
 def load_launchpad(source: str | Path | LaunchpadConfig):
     """A connected FireWorks LaunchPad from a config file (or a LaunchpadConfig); an empty one is initialised."""
-    config = source if isinstance(source, LaunchpadConfig) else _read(Path(source))
+    config = source if isinstance(source, LaunchpadConfig) else read_config(Path(source), LaunchpadConfig,
+                                                                               "launchpad")
     launchpad = _connect(config)
     if launchpad.fw_id_assigner.count_documents({}) == 0 and launchpad.workflows.count_documents({}) == 0:
         launchpad.reset("", require_password=False)  # a new LaunchPad: what 'lpad reset' does
@@ -96,17 +96,6 @@ def persist(launchpad) -> None:
     if server is not None and getattr(server, "_filename", None):
         server._to_file()
         server._finalizer.detach()
-
-
-def _read(path: Path) -> LaunchpadConfig:
-    if not path.is_file():
-        raise AnodescreenError(f"no such file {str(path)!r}", "launchpad")
-    try:
-        return LaunchpadConfig.model_validate(yaml.safe_load(path.read_text()) or {})
-    except (yaml.YAMLError, ValidationError) as exc:
-        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
-        where = f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}" if first else str(exc).splitlines()[0]
-        raise AnodescreenError(f"{path}: {where}", "launchpad") from None
 
 
 @job

@@ -17,10 +17,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from anodescreen.errors import AnodescreenError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _WORD = re.compile(r"^[A-Za-z0-9_.+/=:@%-]+$")  # no spaces, quotes, $, `, ;, |, &, <, >, (, )
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.+/=:@%,-]*$")
@@ -74,17 +71,9 @@ class QueueConfig(BaseModel):
 
 def load_queue(path: str | Path) -> QueueConfig:
     """Read and validate a queue config file; bad input is one line naming the field."""
-    path = Path(path)
-    if not path.is_file():
-        raise AnodescreenError(f"no such file {str(path)!r}", "queue")
-    try:
-        return QueueConfig.model_validate(yaml.safe_load(path.read_text()) or {})
-    except yaml.YAMLError as exc:
-        raise AnodescreenError(f"{path} is not valid YAML ({str(exc).splitlines()[0]})", "queue") from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        raise AnodescreenError(f"{path}: {'.'.join(str(x) for x in err['loc'])}: {msg}", "queue") from None
+    from anodescreen.db.stores import read_config
+
+    return read_config(Path(path), QueueConfig, "queue")
 
 
 def qadapter(config: QueueConfig):
