@@ -77,11 +77,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/funnel"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    results = []
+    path = args.out / "results.json"
+    done = {r["case"]: r for r in json.loads(path.read_text())} if path.exists() else {}
     for name in args.case or list(CASES):
-        results.append(run_case(name, args.out))
-        print(json.dumps(results[-1], indent=1), flush=True)
-        (args.out / "results.json").write_text(json.dumps(results, indent=1))
+        done[name] = run_case(name, args.out)
+        print(json.dumps(done[name], indent=1), flush=True)
+        path.write_text(json.dumps(list(done.values()), indent=1))
+    results = list(done.values())
     ok = sum(r["found_best"] for r in results)
     print(f"success {ok}/{len(results)}; force-evaluation ratio "
           + ", ".join(f"{r['case']} {r['ratio_force_evaluations']}" for r in results))

@@ -40,3 +40,31 @@ def cp2k():
         if os.environ.get("CI"):
             pytest.fail("cp2k.psmp is not installed (make system)")
         pytest.skip("cp2k.psmp is not installed (make system)")
+
+
+@pytest.fixture
+def jfremote_project(tmp_path, monkeypatch):
+    """Make a jobflow-remote project writing to an embedded store in tmp_path: (project, stores).
+
+    Call it with the calculation worker's config; a local shell worker 'harvest' is added.
+    """
+    import sys
+
+    import jobflow_remote
+
+    from anodescreen.launchers.jfremote import load_project, write_project
+
+    monkeypatch.setattr(jobflow_remote.SETTINGS, "projects_folder", str(tmp_path / "projects"))
+    stores = open_stores(StoreConfig(path=str(tmp_path / "a.db")))
+    path = f"export PATH={Path(sys.executable).parent}:$PATH"
+
+    def make(cluster: dict):
+        workers = {"cluster": {"type": "local", "pre_run": path, "work_dir": str(tmp_path / "cluster"), **cluster},
+                   "harvest": {"type": "local", "scheduler_type": "shell", "pre_run": path,
+                               "work_dir": str(tmp_path / "harvest")}}
+        runner = {"delay_checkout": 1, "delay_check_run_status": 1, "delay_advance_status": 1}
+        write_project(tmp_path / "projects" / "anodescreen.yaml", "anodescreen", stores, workers, runner=runner)
+        return load_project("anodescreen"), stores
+
+    yield make
+    stores.close()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from anodescreen.db.stores import StoreConfig, open_stores
 
@@ -77,3 +78,22 @@ def test_campaign_through_qlaunch_on_real_slurm(slurm, tmp_path):
     assert sites == ["bridge", "hollow", "top"], logs[-3000:]
     status = _cli("status", "--launchpad", "launchpad.yaml", "--db-config", "store.yaml", cwd=tmp_path, env=env)
     assert "fireworks slurm_tiny: COMPLETED 6" in status.stdout, status.stderr
+
+
+@pytest.mark.slow
+def test_campaign_through_jobflow_remote_on_real_slurm(slurm, jfremote_project, monkeypatch):
+    """jobflow-remote's runner submits the calculations to Slurm (qtoolkit, sbatch); outputs reach the store."""
+    from anodescreen.launchers.jfremote import jobflow_remote_states, run_until_done, submit_jobflow_remote
+    from anodescreen.workflows.spec import CampaignSpec
+
+    monkeypatch.setenv("SLURM_CONF", slurm["SLURM_CONF"])
+    project, stores = jfremote_project({"scheduler_type": "slurm", "resources": {
+        "nodes": 1, "ntasks": 1, "cpus_per_task": 2, "time": "00:20:00", "job_name": "jfr"}})
+    spec = CampaignSpec.model_validate({**yaml.safe_load(SPEC), "name": "jfr_slurm"})
+    assert submit_jobflow_remote(spec, stores, project, worker="cluster", harvest_worker="harvest") == (6, 5)
+    run_until_done(project, max_seconds=900)
+    assert jobflow_remote_states(project) == {"jfr_slurm": {"COMPLETED": 6}}
+    scripts = list(Path(project.workers["cluster"].work_dir).rglob("submit.sh"))
+    assert len(scripts) == 5 and all("#SBATCH" in s.read_text() for s in scripts)
+    sites = sorted(d["site"] for d in stores.results.query({"campaigns": "jfr_slurm"}, properties=["site"]))
+    assert sites == ["bridge", "hollow", "top"]

@@ -110,23 +110,32 @@ def run(
 @_one_line_errors
 def submit(
     spec: Path = typer.Argument(..., help="campaign YAML file"),
-    launcher: str = typer.Option("fireworks", help="fireworks (jobflow-remote: see README)"),
+    launcher: str = typer.Option("fireworks", help="fireworks or jobflow-remote"),
     launchpad: Path = typer.Option(Path("db_config/launchpad.yaml"), help="LaunchPad config"),
     queue: Optional[Path] = typer.Option(None, help="queue config (db_config/queue_slurm.yaml or queue_pbs.yaml): "
                                                     "also submit batch jobs that run the workers"),
     jobs: int = typer.Option(1, min=1, help="batch jobs to submit with --queue"),
+    project: Optional[str] = typer.Option(None, help="jobflow-remote project (default: jobflow-remote's default)"),
+    worker: Optional[str] = typer.Option(None, help="jobflow-remote worker for the calculations"),
+    harvest_worker: Optional[str] = typer.Option(None, help="jobflow-remote worker that reaches the store, for "
+                                                            "the harvest job (default: --worker)"),
+    wait: bool = typer.Option(False, help="jobflow-remote: run the runner here until every job is done"),
     retry_failed: bool = typer.Option(False, help="include calculations stored as failed"),
     db_config: Optional[Path] = DbConfig,
 ) -> None:
-    """Add a campaign to a FireWorks LaunchPad (and, with --queue, submit workers to Slurm/PBS)."""
-    from anodescreen.launchers.fireworks import load_launchpad, persist, submit_fireworks
+    """Add a campaign to a FireWorks LaunchPad (with --queue, also submit workers) or a jobflow-remote project."""
     from anodescreen.workflows.spec import load_spec
 
-    if launcher != "fireworks":
-        raise AnodescreenError(f"launcher {launcher!r} cannot submit from here (use fireworks; for jobflow-remote "
-                               "see db_config/jobflow_remote.yaml)", "launcher")
+    if launcher not in ("fireworks", "jobflow-remote"):
+        raise AnodescreenError(f"unknown launcher {launcher!r} (fireworks or jobflow-remote)", "launcher")
     _quiet_libraries()
     campaign = load_spec(spec)
+    if launcher == "jobflow-remote":
+        _submit_jobflow_remote(campaign, _open(db_config, campaign.store), project, worker, harvest_worker, wait,
+                               retry_failed)
+        return
+    from anodescreen.launchers.fireworks import load_launchpad, persist, submit_fireworks
+
     queue_config = None
     if queue is not None:
         from anodescreen.launchers.queues import load_queue
@@ -148,6 +157,31 @@ def submit(
 
         queue_rapidfire(pad, FWorker(), qadapter(queue_config), nlaunches=jobs, njobs_queue=0, sleep_time=0)
         out.print(f"{jobs} {queue_config.system} job(s) submitted", highlight=False)
+
+
+def _print_states(launcher: str, states: dict[str, dict[str, int]]) -> None:
+    for name, counts in sorted(states.items()):
+        out.print(f"{launcher} {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), highlight=False)
+
+
+def _submit_jobflow_remote(campaign, stores, project, worker, harvest_worker, wait, retry_failed) -> None:
+    from anodescreen.launchers.jfremote import (
+        jobflow_remote_states,
+        load_project,
+        run_until_done,
+        submit_jobflow_remote,
+    )
+
+    try:
+        proj = load_project(project)
+        n_jobs, n_calcs = submit_jobflow_remote(campaign, stores, proj, worker, harvest_worker, retry_failed)
+        out.print(f"{campaign.name}: {n_jobs} jobs added to jobflow-remote project {proj.name} "
+                  f"({n_calcs} calculations + harvest)", highlight=False)
+        if wait:
+            run_until_done(proj)
+            _print_states("jobflow-remote", jobflow_remote_states(proj, campaign.name))
+    finally:
+        stores.close()
 
 
 @app.command()
@@ -182,14 +216,21 @@ def rerun(
 @_one_line_errors
 def status(db_config: Optional[Path] = DbConfig,
            launchpad: Optional[Path] = typer.Option(None, help="also show Firework states from this LaunchPad "
-                                                               "config (db_config/launchpad*.yaml)")) -> None:
-    """Calculations by state (with failure reasons), stored rows by kind, and Firework states."""
+                                                               "config (db_config/launchpad*.yaml)"),
+           project: Optional[str] = typer.Option(None, help="also show job states from this jobflow-remote "
+                                                            "project")) -> None:
+    """Calculations by state (with failure reasons), stored rows by kind, and launcher job states."""
+    launchers = []
     if launchpad is not None:
         from anodescreen.launchers.fireworks import fireworks_states, load_launchpad
 
-        for name, counts in sorted(fireworks_states(load_launchpad(launchpad)).items()):
-            out.print(f"fireworks {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
-                      highlight=False)
+        launchers.append(("fireworks", fireworks_states(load_launchpad(launchpad))))
+    if project is not None:
+        from anodescreen.launchers.jfremote import jobflow_remote_states
+
+        launchers.append(("jobflow-remote", jobflow_remote_states(project)))
+    for launcher, states in launchers:
+        _print_states(launcher, states)
     stores = _open(db_config)
     by_state: dict[str, int] = {}
     failures = []

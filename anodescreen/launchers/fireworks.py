@@ -114,6 +114,9 @@ def harvest_campaign(spec: dict, store: dict, calc_keys: list[str]) -> dict:
 
 def campaign_flow(spec: CampaignSpec, stores: Stores, retry_failed: bool = False) -> Flow:
     """The campaign's calculations not yet stored (or failed, with ``retry_failed``) and a harvest job."""
+    if stores.config.type == "mongomock":
+        raise AnodescreenError("an in-memory store cannot be shared with workers in other processes: use an "
+                               "embedded or mongodb store config", "store")
     if spec.funnel is not None:
         raise AnodescreenError("funnel campaigns choose their DFT sites at run time: use --launcher local",
                                "funnel")
@@ -132,9 +135,6 @@ def submit_fireworks(spec: CampaignSpec, stores: Stores, launchpad, retry_failed
     """Add the campaign's workflow to ``launchpad``; (number of Fireworks, calculations among them)."""
     from jobflow.managers.fireworks import flow_to_workflow
 
-    if stores.config.type == "mongomock":
-        raise AnodescreenError("an in-memory store cannot be shared with FireWorks workers: use an embedded "
-                               "or mongodb store config", "store")
     flow = campaign_flow(spec, stores, retry_failed)
     workflow = flow_to_workflow(flow, store=stores.jobstore, name=spec.name,
                                 metadata={"anodescreen_campaign": spec.name})

@@ -23,6 +23,11 @@ _WORD = re.compile(r"^[A-Za-z0-9_.+/=:@%-]+$")  # no spaces, quotes, $, `, ;, |,
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.+/=:@%,-]*$")
 
 
+def plain_word(text: str) -> str:
+    """``text`` with every character a shell could interpret replaced by ``_`` (for job names)."""
+    return re.sub(r"[^A-Za-z0-9_.+/=:@%-]", "_", text) or "_"
+
+
 def _word(value: str, what: str) -> str:
     if not _WORD.match(value):
         raise ValueError(f"{what} {value!r} may hold only letters, digits and _ . + / = : @ % -")
