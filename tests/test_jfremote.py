@@ -21,7 +21,8 @@ from anodescreen.launchers.jfremote import (
 from anodescreen.workflows.spec import CampaignSpec
 
 SPEC = {"name": "jfr_tiny", "hosts": [{"family": "graphene", "size": "2x2"}], "references": ["bulk"],
-        "engine": {"name": "mlip", "fmax": 0.1}}
+        "engine": {"name": "mlip", "fmax": 0.1}, "calculations": ["binding_energy", "diffusion_barrier"],
+        "neb": {"images": 1, "fmax": 0.2, "max_steps": 40}}
 
 
 @pytest.fixture
@@ -40,9 +41,15 @@ def test_campaign_runs_through_jobflow_remote_into_the_store(project, tmp_path):
     assert all(re.fullmatch(r"[A-Za-z0-9_.+/=:@%-]+", j["job"]["name"]) for j in jobs)
     assert sorted(j["worker"] for j in jobs) == ["cluster"] * 5 + ["harvest"]
     run_until_done(proj, max_seconds=900)
-    assert jobflow_remote_states(proj, "jfr_tiny") == {"jfr_tiny": {"COMPLETED": 6}}
-    rows = list(stores.results.query({}, properties=["site", "value", "campaigns"]))
-    assert sorted(r["site"] for r in rows) == ["bridge", "hollow", "top"]
+    # the NEB stage was added by the first stage job, its jobs sent to the same workers
+    jobs = list(proj.get_job_controller().jobs.find({}, {"job.name": 1, "worker": 1, "state": 1}))
+    assert len(jobs) > 6 + 1 and {j["state"] for j in jobs} == {"COMPLETED"}
+    assert all(j["worker"] == ("harvest" if j["job"]["name"].startswith("harvest_") else "cluster") for j in jobs)
+    assert [j["job"]["name"] for j in jobs if j["worker"] == "harvest"] == ["harvest_jfr_tiny_compute",
+                                                                          "harvest_jfr_tiny_NEB_and_charges"]
+    rows = list(stores.results.query({}, properties=["kind", "site", "campaigns"]))
+    assert sorted(r["site"] for r in rows if r["kind"] == "binding_energy") == ["bridge", "hollow", "top"]
+    assert any(r["kind"] == "diffusion_barrier" for r in rows)
     assert all(r["campaigns"] == ["jfr_tiny"] for r in rows)
     # the CLI: everything is stored, so a submission is the harvest alone; --wait runs it here
     spec_file = tmp_path / "spec.yaml"
@@ -54,7 +61,7 @@ def test_campaign_runs_through_jobflow_remote_into_the_store(project, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 jobs added" in result.output and "(0 calculations + harvest)" in result.output
     result = CliRunner().invoke(app, ["status", "--project", "anodescreen", "--db-config", str(db)])
-    assert "jobflow-remote jfr_tiny: COMPLETED 7" in result.output, result.output
+    assert f"jobflow-remote jfr_tiny: COMPLETED {len(jobs) + 2}" in result.output, result.output
 
 
 def test_project_must_write_to_the_campaign_store(project, tmp_path):

@@ -13,12 +13,13 @@ from anodescreen.db.stores import ConfiguredJobStore, StoreConfig, open_stores
 from anodescreen.errors import AnodescreenError
 from anodescreen.launchers.fireworks import (
     LaunchpadConfig,
-    campaign_flow,
     fireworks_states,
     load_launchpad,
     submit_fireworks,
 )
+from anodescreen.launchers.local import run_campaign
 from anodescreen.launchers.queues import QueueConfig, load_queue, render_script
+from anodescreen.workflows.flow import campaign_flow
 from anodescreen.workflows.spec import CampaignSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,12 +40,41 @@ def test_flow_has_one_job_per_missing_calculation_and_a_harvest(tmp_path):
     stores = open_stores(StoreConfig(path=str(tmp_path / "a.db")))
     flow = campaign_flow(CampaignSpec.model_validate(SPEC), stores)
     names = [j.name for j in flow.jobs]
-    assert len(names) == 5 + 1 and names[-1] == "harvest fw_tiny"  # Li-bcc, G(2x2), 3 sites
-    assert {"relax-cell Li-bcc", "relax G(2x2)"} <= set(names)
+    assert len(names) == 5 + 1 and names[-1] == "harvest_fw_tiny_compute"  # Li-bcc, G(2x2), 3 sites
+    assert {"relax-cell_Li-bcc", "relax_G_2x2_"} <= set(names)  # shell-safe words
+    # a funnel's first stage is the screening; its DFT stage is added when the screens are done
     funnel = {**SPEC, "engine": {"name": "cp2k"}, "funnel": {"screen": ["CHGNet"]}}
-    with pytest.raises(AnodescreenError, match="use --launcher local"):
-        campaign_flow(CampaignSpec.model_validate(funnel), stores)
+    first = campaign_flow(CampaignSpec.model_validate(funnel), stores)
+    assert first.jobs[-1].name == "harvest_fw_tiny_screen_CHGNet"
+    assert all(j.function_args[1].name == "mlip" for j in first.jobs[:-1])
     stores.close()
+
+
+@pytest.mark.slow
+def test_followup_stage_is_added_at_run_time_and_matches_a_local_run(tmp_path, launchpad):
+    from fireworks import FWorker
+    from fireworks.core.rocket_launcher import rapidfire
+
+    spec = CampaignSpec.model_validate({
+        **SPEC, "name": "fw_neb", "calculations": ["binding_energy", "diffusion_barrier"],
+        "neb": {"images": 1, "fmax": 0.2, "max_steps": 40}})
+    stores = open_stores(StoreConfig(path=str(tmp_path / "fw.db")))
+    assert submit_fireworks(spec, stores, launchpad) == (6, 5)  # first stage only
+    rapidfire(launchpad, FWorker(), nlaunches=0)
+    states = fireworks_states(launchpad)["fw_neb"]
+    assert set(states) == {"COMPLETED"} and states["COMPLETED"] > 6 + 1  # + one NEB per hop + a stage job
+    local = open_stores(StoreConfig(path=str(tmp_path / "local.db")))
+    run_campaign(spec, local, root_dir=tmp_path / "local")
+    rows = {}
+    for name, store in (("fireworks", stores), ("local", local)):
+        rows[name] = {d["row_id"]: d["value"] for d in store.results.query({}, properties=["row_id", "value"])}
+    assert rows["fireworks"].keys() == rows["local"].keys()
+    assert {d["kind"] for d in stores.results.query({}, properties=["kind"])} == {"binding_energy",
+                                                                                "diffusion_barrier"}
+    for row_id, value in rows["local"].items():
+        assert rows["fireworks"][row_id] == pytest.approx(value, abs=1e-4)
+    stores.close()
+    local.close()
 
 
 @pytest.mark.slow

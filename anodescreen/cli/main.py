@@ -118,7 +118,7 @@ def submit(
     project: Optional[str] = typer.Option(None, help="jobflow-remote project (default: jobflow-remote's default)"),
     worker: Optional[str] = typer.Option(None, help="jobflow-remote worker for the calculations"),
     harvest_worker: Optional[str] = typer.Option(None, help="jobflow-remote worker that reaches the store, for "
-                                                            "the harvest job (default: --worker)"),
+                                                            "the stage jobs that harvest (default: --worker)"),
     wait: bool = typer.Option(False, help="jobflow-remote: run the runner here until every job is done"),
     retry_failed: bool = typer.Option(False, help="include calculations stored as failed"),
     db_config: Optional[Path] = DbConfig,

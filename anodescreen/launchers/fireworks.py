@@ -1,9 +1,9 @@
-"""Run a campaign through FireWorks: one Firework per calculation, then one that harvests.
+"""Run a campaign through FireWorks: one Firework per calculation, one per stage that harvests.
 
-The campaign's jobflow Flow (the same :class:`~anodescreen.workflows.calcs.CalculationMaker`
-jobs the local launcher runs, plus a harvest job that depends on all of them) is turned
-into a FireWorks Workflow with jobflow's ``flow_to_workflow`` and added to a LaunchPad
-configured by a ``db_config/launchpad*.yaml`` file:
+The campaign's jobflow Flow (:func:`~anodescreen.workflows.flow.campaign_flow`: the same
+calculation jobs the local launcher runs, plus a stage job that harvests and adds the next
+stage) is turned into a FireWorks Workflow with jobflow's ``flow_to_workflow`` and added
+to a LaunchPad configured by a ``db_config/launchpad*.yaml`` file:
 
 * ``type: mongodb``: the production LaunchPad (credentials from an environment variable,
   a file outside the repository, or a URI variable, as for the stores);
@@ -12,8 +12,8 @@ configured by a ``db_config/launchpad*.yaml`` file:
 
 Workers run ``rlaunch``/``qlaunch`` with the queue templates of :mod:`.queues`. Job
 outputs go to the campaign's store, whose config (never a password) travels with the
-workflow; the harvest job opens the same store on the worker. Funnel campaigns decide
-their DFT stage at run time from stored results and run with the local launcher.
+workflow; the stage jobs open the same store on the worker. Funnel stages and NEB/charge
+follow-ups are added to the running workflow as the stage before them finishes.
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from jobflow import Flow, job
 from pydantic import BaseModel, ConfigDict, Field
 
-from anodescreen.db.stores import StoreConfig, Stores, open_stores, read_config
+from anodescreen.db.stores import Stores, read_config
 from anodescreen.errors import AnodescreenError
-from anodescreen.workflows.calcs import CalculationMaker
-from anodescreen.workflows.harvest import harvest, stored_calcs
-from anodescreen.workflows.plan import plan_campaign
+from anodescreen.workflows.flow import campaign_flow
 from anodescreen.workflows.spec import CampaignSpec
 
 
@@ -96,39 +93,6 @@ def persist(launchpad) -> None:
     if server is not None and getattr(server, "_filename", None):
         server._to_file()
         server._finalizer.detach()
-
-
-@job
-def harvest_campaign(spec: dict, store: dict, calc_keys: list[str]) -> dict:
-    """Harvest the campaign's rows once its calculations (``calc_keys``: the dependencies) are done."""
-    stores = open_stores(StoreConfig.model_validate(store))
-    try:
-        campaign = CampaignSpec.model_validate(spec)
-        stores.campaigns.update([{"name": campaign.name, "spec": spec}], key="name")
-        report = harvest(plan_campaign(campaign), stores)
-    finally:
-        stores.close()
-    return {"new": report.new, "unchanged": report.unchanged, "updated": report.updated,
-            "waiting": report.waiting, "failed": report.failed}
-
-
-def campaign_flow(spec: CampaignSpec, stores: Stores, retry_failed: bool = False) -> Flow:
-    """The campaign's calculations not yet stored (or failed, with ``retry_failed``) and a harvest job."""
-    if stores.config.type == "mongomock":
-        raise AnodescreenError("an in-memory store cannot be shared with workers in other processes: use an "
-                               "embedded or mongodb store config", "store")
-    if spec.funnel is not None:
-        raise AnodescreenError("funnel campaigns choose their DFT sites at run time: use --launcher local",
-                               "funnel")
-    plan = plan_campaign(spec)
-    known = stored_calcs(stores, list(plan.calcs))
-    maker = CalculationMaker(engine=plan.engine)
-    calcs = [maker.make(request) for key, request in plan.calcs.items()
-             if key not in known or (retry_failed and known[key][0].state == "failed")]
-    final = harvest_campaign(spec.model_dump(mode="json"), stores.config.model_dump(),
-                             [c.output.calc_key for c in calcs])
-    final.name = f"harvest {spec.name}"
-    return Flow([*calcs, final], name=spec.name)
 
 
 def submit_fireworks(spec: CampaignSpec, stores: Stores, launchpad, retry_failed: bool = False) -> tuple[int, int]:

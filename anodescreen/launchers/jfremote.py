@@ -1,11 +1,11 @@
 """Run a campaign through jobflow-remote: for clusters whose compute nodes cannot reach the database.
 
-The flow is the one FireWorks runs (:func:`~anodescreen.launchers.fireworks.campaign_flow`):
-one job per calculation not yet stored and a harvest job. jobflow-remote's runner, on a
+The flow is the one FireWorks runs (:func:`~anodescreen.workflows.flow.campaign_flow`):
+one job per calculation not yet stored and a stage job that harvests and adds the next stage. jobflow-remote's runner, on a
 machine that reaches the database, submits the calculation jobs to the cluster worker
 (over SSH or locally, Slurm/PBS through qtoolkit), copies inputs and outputs, and writes
-the outputs to the project's JobStore, which must be the campaign's store. The harvest
-job opens that store, so it runs on a worker on the runner's side (``harvest_worker``,
+the outputs to the project's JobStore, which must be the campaign's store. The stage
+jobs open that store, so they run on a worker on the runner's side (``harvest_worker``,
 usually ``type: local``); compute nodes never touch the database.
 
 What jobflow-remote needs: a project file (template: ``db_config/jobflow_remote.yaml``)
@@ -24,8 +24,7 @@ from maggma.stores import MemoryStore
 
 from anodescreen.db.stores import Stores
 from anodescreen.errors import AnodescreenError
-from anodescreen.launchers.fireworks import campaign_flow
-from anodescreen.launchers.queues import plain_word
+from anodescreen.workflows.flow import campaign_flow
 from anodescreen.workflows.spec import CampaignSpec
 
 _CLIENT = None
@@ -78,13 +77,15 @@ def submit_jobflow_remote(spec: CampaignSpec, stores: Stores, project=None, work
     """Add the campaign's flow to a jobflow-remote project; (number of jobs, calculations among them).
 
     ``worker`` runs the calculations (default: the project's first worker); ``harvest_worker``
-    runs the harvest job and must reach the store (default: ``worker``).
+    runs the stage jobs, which open the store (default: ``worker``).
     """
     from jobflow_remote import submit_flow
 
     project = project if project is not None and not isinstance(project, str) else load_project(project)
+    worker = worker or next(iter(project.workers), None)
+    harvest_worker = harvest_worker or worker
     for name in (worker, harvest_worker):
-        if name is not None and name not in project.workers:
+        if name not in project.workers:
             raise AnodescreenError(f"project {project.name} has no worker {name!r} (has: "
                                    f"{', '.join(project.workers) or 'none'})", "worker")
     jobstore = project.get_jobstore()
@@ -93,13 +94,8 @@ def submit_jobflow_remote(spec: CampaignSpec, stores: Stores, project=None, work
         raise AnodescreenError(f"project {project.name} writes outputs to {where}, not to the campaign's store "
                                f"{stores.jobstore.docs_store.name}: set its jobstore to the same database",
                                "jobstore")
-    flow = campaign_flow(spec, stores, retry_failed)
-    flow.metadata = {"anodescreen_campaign": spec.name}
-    for job in flow.jobs:  # job names end up in the batch scripts unquoted
-        job.name = plain_word(job.name)
-    if harvest_worker is not None:
-        flow.jobs[-1].config.manager_config = {"worker": harvest_worker}
-    ids = submit_flow(flow, worker=worker, project=project.name)
+    manager = {"calc": {"worker": worker}, "stage": {"worker": harvest_worker}}
+    ids = submit_flow(campaign_flow(spec, stores, retry_failed, manager), worker=worker, project=project.name)
     return len(ids), len(ids) - 1
 
 

@@ -23,10 +23,11 @@ from jobflow import run_locally
 from anodescreen.db.stores import StoreConfig, Stores, open_stores
 from anodescreen.engines.base import Engine
 from anodescreen.workflows.calcs import CalculationMaker
-from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
+from anodescreen.workflows.funnel import GroupDecision
 from anodescreen.workflows.harvest import HarvestReport, harvest, stored_calcs
-from anodescreen.workflows.plan import Plan, plan_campaign, plan_followups
-from anodescreen.workflows.spec import FOLLOWUPS, CampaignSpec
+from anodescreen.workflows.plan import Plan
+from anodescreen.workflows.spec import CampaignSpec
+from anodescreen.workflows.stages import record_funnel, stage_names, stage_plan
 
 RUN_DIR = "anodescreen_runs"
 
@@ -51,41 +52,17 @@ class CampaignReport:
 
 
 def run_campaign(spec: CampaignSpec, stores: Stores, **run_kwargs) -> CampaignReport:
-    """Run ``spec``: straight through its engine, or as a funnel (MLIP screens, then DFT on the chosen sites).
+    """Run ``spec`` stage by stage (:mod:`~anodescreen.workflows.stages`): straight through its
+    engine, or as a funnel (MLIP screens, then DFT on the chosen sites), then NEB/charges.
 
     ``run_kwargs`` go to :func:`run_plan`. The funnel's decisions are stored in the campaign document.
     """
-    if spec.funnel is None:
-        plan = plan_campaign(spec)
-        report = CampaignReport([("compute", run_plan(plan, stores, **run_kwargs))])
-        _followups(plan, stores, report, run_kwargs)
-        return report
-    from anodescreen.engines.mlip import MLIPEngine
-
-    funnel = spec.funnel
-    report, rankings = CampaignReport(), {}
-    for model in funnel.screen:
-        plan = plan_campaign(spec, MLIPEngine(model=model, fmax=funnel.fmax, max_steps=funnel.max_steps))
-        report.stages.append((f"screen {model}", run_plan(plan, stores, **run_kwargs)))
-        calcs = stored_calcs(stores, [q.complex_key for q in plan.quantities])
-        rankings[model] = rank(plan, calcs, funnel.anomalies)
-    decisions = decide(rankings, funnel)
-    dft = plan_campaign(spec, spec.engine, allowed_sites(decisions))
-    report.stages.append((f"DFT {spec.engine.name}", run_plan(dft, stores, **run_kwargs)))
-    record_dft(decisions, dft, stored_calcs(stores, [q.complex_key for q in dft.quantities]))
-    report.funnel = list(decisions.values())
-    _followups(dft, stores, report, run_kwargs)
-    stores.campaigns.update([{"name": spec.name, "spec": spec.model_dump(mode="json"),
-                              "funnel": [d.model_dump(mode="json") for d in report.funnel]}], key="name")
+    report = CampaignReport()
+    for index, name in enumerate(stage_names(spec)):
+        report.stages.append((name, run_plan(stage_plan(spec, stores, index), stores, **run_kwargs)))
+        if spec.funnel is not None and name.startswith("DFT "):
+            report.funnel = record_funnel(spec, stores)
     return report
-
-
-def _followups(plan: Plan, stores: Stores, report: CampaignReport, run_kwargs: dict) -> None:
-    """NEB and charge analyses on the relaxations ``plan`` stored, as one more stage."""
-    if not any(k in plan.spec.calculations for k in FOLLOWUPS):
-        return
-    follow = plan_followups(plan, stored_calcs(stores, list(plan.calcs)))
-    report.stages.append(("NEB and charges", run_plan(follow, stores, **run_kwargs)))
 
 
 def run_plan(

@@ -19,13 +19,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_WORD = re.compile(r"^[A-Za-z0-9_.+/=:@%-]+$")  # no spaces, quotes, $, `, ;, |, &, <, >, (, )
+from anodescreen.workflows.flow import SHELL_WORD
+
+_WORD = re.compile(f"^[{SHELL_WORD}]+$")  # no spaces, quotes, $, `, ;, |, &, <, >, (, )
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.+/=:@%,-]*$")
-
-
-def plain_word(text: str) -> str:
-    """``text`` with every character a shell could interpret replaced by ``_`` (for job names)."""
-    return re.sub(r"[^A-Za-z0-9_.+/=:@%-]", "_", text) or "_"
 
 
 def _word(value: str, what: str) -> str:
