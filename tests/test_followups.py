@@ -6,7 +6,7 @@ import pytest
 from conftest import CHEAP
 from pydantic import ValidationError
 
-from anodescreen.launchers.local import run_campaign
+from anodescreen.launchers.local import run_campaign, run_plan
 from anodescreen.workflows.spec import CampaignSpec
 
 
@@ -72,3 +72,37 @@ def test_bader_and_depletion_rows_of_the_best_site_with_real_cp2k(cp2k, memory_s
     assert 0.1 < bader["value"] < 1.0 and bader["is_dft"]
     assert sum(bader["details"]["charges"]) == pytest.approx(0.0, abs=1e-2)  # a neutral cell
     assert depletion["value"] < 0 and len(depletion["details"]["z"]) == len(depletion["details"]["line_density"])
+
+
+@pytest.mark.slow
+def test_gallery_hops_in_ab_bilayer_start_from_the_opened_gap(memory_stores, tmp_path):
+    """Li between AB graphene layers: every gallery hop is planned on the gap Li opened; a hop
+    between the two hollow-top sites (equivalent by the symmetry swapping the layers) has equal
+    forward and reverse barriers. VASP PBE-D3 puts this hop near 0.07 eV (npj Unconv. Comput. 2, 28)."""
+    from anodescreen.workflows.harvest import harvest
+    from anodescreen.workflows.plan import Plan
+    from anodescreen.workflows.stages import stage_plan
+
+    spec = CampaignSpec.model_validate({
+        "name": "blg_hops", "hosts": [{"family": "bilayer", "stackings": ["AB"], "size": "3x3"}],
+        "adsorbates": [{"element": "Li"}], "calculations": ["intercalation_energy", "diffusion_barrier"],
+        "references": ["bulk"], "neb": {"images": 3, "fmax": 0.1}, "engine": {"name": "mlip", "fmax": 0.05}})
+    report = run_campaign(spec.model_copy(update={"calculations": ["intercalation_energy"]}), memory_stores,
+                          root_dir=tmp_path)
+    assert report.stages[0][1].failed == []
+    follow = stage_plan(spec, memory_stores, 1)
+    hops = {q.site: q for q in follow.quantities}
+    # AB gallery: sites hollow-top (×2 per cell, equivalent), hollow-bridge, top; six distinct hops
+    assert set(hops) == {"hollow-top→hollow-top", "hollow-top→hollow-bridge", "hollow-top→top via hollow-bridge",
+                         "hollow-bridge→hollow-bridge", "hollow-bridge→top", "top→top"}
+    request = follow.calcs[hops["hollow-top→hollow-top"].complex_key]
+    z = sorted(s.coords[2] for s in request.structure if s.specie.symbol == "C")
+    assert z[18] - z[17] > 3.6  # the gap Li opened (pristine AB: 3.35 Å)
+    one = Plan(spec, follow.engine)
+    one.calcs = {request.key(follow.engine): request}
+    one.quantities = [hops["hollow-top→hollow-top"]]
+    run_plan(one, memory_stores, root_dir=tmp_path)
+    assert harvest(one, memory_stores).failed == 0
+    d = _rows(memory_stores, "diffusion_barrier")["hollow-top→hollow-top"]["details"]
+    assert d["forward"] == pytest.approx(d["reverse"], abs=0.03)
+    assert 0 <= d["forward"] < 0.5

@@ -211,8 +211,9 @@ def _kinds(spec: CampaignSpec, host: _Host) -> list[str]:
 def plan_followups(plan: Plan, calcs: dict) -> Plan:
     """NEB paths and charge analyses built on the stored relaxations of ``plan`` (``calcs``: stored_calcs).
 
-    diffusion_barrier: every hop between sites of each surface host, endpoints placed on the
-    relaxed host and relaxed again inside the NEB job. bader_charge: the most favourable
+    diffusion_barrier: every hop between sites of each host's region, endpoints placed on the
+    relaxed host (in a gallery: on the most favourable relaxed complex without its metal, so
+    the gap is the one the metal opened) and relaxed again inside the NEB job. bader_charge: the most favourable
     relaxed complex of each host × adsorbate (what papers report), with its Δρ(z) as a
     charge_depletion row.
     """
@@ -225,10 +226,23 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
         doc = calcs.get(key)
         return Structure.from_dict(doc[0].structure) if doc and doc[0].state == "successful" else None
 
+    def best(host: _Host, metal: str) -> Quantity | None:
+        """The most favourable relaxed complex of host × metal."""
+        mine = [q for q in plan.energy_quantities() if q.host == host.info
+                and q.adsorbate.element == metal and relaxed(q.complex_key) is not None]
+        return min(mine, key=lambda q: (calcs[q.complex_key][0].energy, q.site or ""), default=None)
+
     for host, metal, host_key in plan.hosts:
-        if "diffusion_barrier" in spec.calculations and host.kind == "binding_energy" and host.multilayer is None:
-            base = relaxed(host_key)
-            hops = diffusion_hops(host.structure, host.region, host.centre, host.site_radius) if base else []
+        if "diffusion_barrier" in spec.calculations and host.multilayer is None:
+            # hops from the ideal geometry (its symmetry), endpoints on the relaxed one; in a
+            # gallery both are the best complex without its metal: the gap the metal opened
+            ideal, base = host.structure, relaxed(host_key)
+            if host.region == "gallery":
+                lowest = best(host, metal)
+                doc = calcs[lowest.complex_key][0] if lowest else None
+                ideal = _without_adsorbate(Structure.from_dict(doc.input_structure), doc) if doc else None
+                base = _without_adsorbate(relaxed(lowest.complex_key), doc) if doc else None
+            hops = diffusion_hops(ideal, host.region, host.centre, host.site_radius) if base else []
             for hop in hops:
                 label = f"{host.info.label}/{metal}:{hop.label}"
                 key = follow.add(label, "neb", add_adsorbate(base, metal, hop.start),
@@ -237,22 +251,28 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
                     kind="diffusion_barrier", host=host.info, adsorbate=AdsorbateInfo(element=metal), site=hop.label,
                     region=host.region, complex_key=key, host_key=key, reference_keys={}, complex_label=label))
         if "bader_charge" in spec.calculations:
-            mine = [q for q in plan.energy_quantities() if q.host == host.info
-                    and q.adsorbate.element == metal and relaxed(q.complex_key) is not None]
-            if not mine:
+            lowest = best(host, metal)
+            if lowest is None:
                 continue
-            best = min(mine, key=lambda q: (calcs[q.complex_key][0].energy, q.site or ""))
-            doc = calcs[best.complex_key][0]
-            structure = relaxed(best.complex_key)
+            doc = calcs[lowest.complex_key][0]
+            structure = relaxed(lowest.complex_key)
             structure.add_site_property("adsorbate", Structure.from_dict(doc.input_structure)
                                         .site_properties["adsorbate"])
-            label = f"{best.complex_label}:charges"
+            label = f"{lowest.complex_label}:charges"
             key = follow.add(label, "charges", structure, settings={"metal": host.info.metal})
             for kind in ("bader_charge", "charge_depletion"):
                 follow.quantities.append(Quantity(
-                    kind=kind, host=host.info, adsorbate=best.adsorbate, site=best.site, region=host.region,
+                    kind=kind, host=host.info, adsorbate=lowest.adsorbate, site=lowest.site, region=host.region,
                     complex_key=key, host_key=key, reference_keys={}, complex_label=label))
     return follow
+
+
+def _without_adsorbate(structure: Structure, doc) -> Structure:
+    """A relaxed complex with its adsorbate atoms removed (flagged in the calculation's input)."""
+    flags = Structure.from_dict(doc.input_structure).site_properties["adsorbate"]
+    host = structure.copy()
+    host.remove_sites([i for i, flag in enumerate(flags) if flag])
+    return host
 
 
 def _plan_formation(plan: Plan, formulas: list[str]) -> None:

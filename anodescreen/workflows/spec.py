@@ -171,8 +171,9 @@ class CampaignSpec(_Strict):
     adsorbates: list[Adsorbate] = [Adsorbate(element="Li")]
     calculations: list[Calculation] = Field(
         ["binding_energy", "intercalation_energy"],
-        description="diffusion_barrier: NEB of every hop between sites of surface hosts; bader_charge: Bader "
-                    "charges and Δρ(z) of the best site per host (CP2K); sac_distortion: M-N geometry change")
+        description="diffusion_barrier: NEB of every hop between sites of each host (surfaces and galleries); "
+                    "bader_charge: Bader charges and Δρ(z) of the best site per host (CP2K); sac_distortion: "
+                    "M-N geometry change")
     references: list[Literal["bulk", "atom"]] = ["bulk", "atom"]
     neb: NebSettings = Field(NebSettings(fmax=0.1), description="how diffusion_barrier paths are run")
     compounds: list[str] = Field([], description="formation energies from the elements (LiF, Li2O, ...)")
