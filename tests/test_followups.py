@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import CHEAP
 from pydantic import ValidationError
+from pymatgen.core import Structure
 
 from anodescreen.launchers.local import run_campaign, run_plan
 from anodescreen.workflows.spec import CampaignSpec
@@ -106,3 +107,28 @@ def test_gallery_hops_in_ab_bilayer_start_from_the_opened_gap(memory_stores, tmp
     d = _rows(memory_stores, "diffusion_barrier")["hollow-top→hollow-top"]["details"]
     assert d["forward"] == pytest.approx(d["reverse"], abs=0.03)
     assert 0 <= d["forward"] < 0.5
+
+
+@pytest.mark.slow
+def test_sac_distortion_grows_with_the_number_of_alkali_atoms_around_the_metal(memory_stores, tmp_path):
+    spec = CampaignSpec.model_validate({
+        "name": "sac_load", "hosts": [{"family": "sac", "metals": ["Fe"], "size": "4x4", "site_radius": 0.5}],
+        "adsorbates": [{"element": "Li"}], "calculations": ["sac_distortion"], "references": [],
+        "sac_loading": [1, 2, 4], "engine": {"name": "mlip", "fmax": 0.1}})
+    report = run_campaign(spec, memory_stores, root_dir=tmp_path)
+    assert [name for name, _ in report.stages] == ["compute", "NEB and charges"]
+    rows = {}
+    for row in memory_stores.results.query({"kind": "sac_distortion"}):
+        rows[(row["adsorbate"]["count"], row["site"])] = row
+    counts = sorted({n for n, _ in rows})
+    assert counts == [1, 2, 4]
+    for (n, site), row in rows.items():
+        loaded = row["details"]["loaded"]
+        assert row["adsorbate"]["count"] == n and loaded["coordination"] == 4
+        structure = Structure.from_dict(row["structure"])
+        li = [i for i, s in enumerate(structure) if s.specie.symbol == "Li"]
+        assert len(li) == n  # the stored (relaxed) structure holds all n atoms, not clustered
+        assert all(structure.get_distance(i, j) > 2.2 for i in li for j in li if i < j)
+    # metal-top (the only computed site, site_radius 0.5) has one copy: 2 and 4 atoms go to the
+    # sites nearest Fe with enough copies at least 0.8 × d_nn(Li bcc) = 2.43 Å apart
+    assert {n: site for n, site in rows if n > 1} == {2: "hollow#1", 4: "N-top"}

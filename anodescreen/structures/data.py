@@ -58,3 +58,9 @@ def bulk_lattice_constant(symbol: str) -> tuple[str, float]:
     if "a" not in state:
         raise AnodescreenError(f"{symbol} has no crystalline reference lattice", "element")
     return state["symmetry"], float(state["a"])
+
+
+def nearest_neighbour_distance(symbol: str) -> float:
+    """Nearest-neighbour distance (Å) in the element's ground-state bcc/fcc crystal (else a)."""
+    lattice, a = bulk_lattice_constant(symbol)
+    return {"bcc": a * 3**0.5 / 2, "fcc": a / 2**0.5}.get(lattice, a)

@@ -111,6 +111,35 @@ def add_adsorbate(host: Structure, element: str, site: Site) -> Structure:
     return _place(host, element, site, [np.array(site.frac_xy)], f"{label}/{element}@{site.label}")
 
 
+def add_adsorbates(host: Structure, element: str, site: Site, count: int,
+                   centre: tuple[float, float] | None = None, min_separation: float = 0.0) -> Structure:
+    """``host`` with ``count`` ``element`` atoms on symmetry copies of ``site``, far apart.
+
+    The copies are the site's images under the host's symmetry; with ``centre`` only those
+    at the site's own in-plane distance from it (the ring around a SAC metal). The first
+    atom sits on ``site``; each next one on the copy farthest from those already placed.
+    Placements with two atoms closer than ``min_separation`` (Å, in plane) are refused.
+    """
+    check_alkali(element, "adsorbate")
+    copies = _orbit(host, np.array(site.frac_xy), site.z)
+    if centre is not None:
+        ring = _plane_distances(host, np.array(centre), copies)
+        copies = copies[np.abs(ring - ring[0]) < _SAME]
+    if count > len(copies):
+        raise AnodescreenError(f"site {site.label} has {len(copies)} equivalent copies here, fewer than {count}",
+                               "count")
+    chosen = [0]
+    while len(chosen) < count:
+        gaps = [_plane_distances(host, c, copies[chosen]).min() if i not in chosen else -1.0
+                for i, c in enumerate(copies)]
+        if max(gaps) < min_separation:
+            raise AnodescreenError(f"{count} {element} on copies of {site.label} would be closer than "
+                                   f"{min_separation:.2f} Å", "count")
+        chosen.append(int(np.argmax(gaps)))
+    label = host.properties.get("label", host.composition.reduced_formula)
+    return _place(host, element, site, [copies[i] for i in chosen], f"{label}/{element}{count}@{site.label}")
+
+
 def _place(host: Structure, element: str, site: Site, positions: list[np.ndarray], label: str) -> Structure:
     """``host`` with ``element`` at in-plane ``positions`` of ``site``'s region.
 

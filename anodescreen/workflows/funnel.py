@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
 from anodescreen.db.schema import CalcDoc
-from anodescreen.structures.data import bulk_lattice_constant
+from anodescreen.structures.data import nearest_neighbour_distance
 from anodescreen.workflows.plan import Plan, Quantity
 from anodescreen.workflows.spec import AnomalyRules, FunnelSpec
 
@@ -70,7 +70,7 @@ def anomalies(q: Quantity, doc: CalcDoc, rules: AnomalyRules) -> list[str]:
                     found.append(f"{q.host.metal} left its pocket ({shift:.2f} Å)")
     alkali = [i for i, s in enumerate(final) if s.specie.symbol == element]
     if len(alkali) > 1:
-        nn = _nearest_neighbour(element)
+        nn = nearest_neighbour_distance(element)
         d = final.distance_matrix[np.ix_(alkali, alkali)] + np.eye(len(alkali)) * 1e9
         if d.min() < rules.min_alkali_ratio * nn:
             found.append(f"{element} atoms clustered ({d.min():.2f} Å)")
@@ -80,11 +80,6 @@ def anomalies(q: Quantity, doc: CalcDoc, rules: AnomalyRules) -> list[str]:
         if gap > rules.max_adsorbate_gap:
             found.append(f"{element} desorbed ({gap:.2f} Å from the host)")
     return found
-
-
-def _nearest_neighbour(element: str) -> float:
-    lattice, a = bulk_lattice_constant(element)
-    return {"bcc": a * np.sqrt(3) / 2, "fcc": a / np.sqrt(2)}.get(lattice, a)
 
 
 def _wrapped(delta: np.ndarray) -> np.ndarray:

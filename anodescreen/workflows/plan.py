@@ -14,6 +14,7 @@ from pymatgen.core import Structure
 
 from anodescreen.db.schema import AdsorbateInfo, HostInfo
 from anodescreen.engines.base import Engine
+from anodescreen.errors import AnodescreenError
 from anodescreen.structures import (
     add_adsorbate,
     adsorption_sites,
@@ -27,10 +28,12 @@ from anodescreen.structures import (
     sac_site,
 )
 from anodescreen.structures.compounds import COMPOUNDS, compound
+from anodescreen.structures.data import nearest_neighbour_distance
 from anodescreen.structures.graphene import supercell_name
 from anodescreen.structures.heterostructure import graphene_mos2, metal_film_heterostructure
 from anodescreen.structures.intercalation import metal_multilayer_bilayer
 from anodescreen.structures.references import elemental_reference
+from anodescreen.structures.sites import add_adsorbates
 from anodescreen.structures.slabs import metal_slab, sei_slab
 from anodescreen.workflows.calcs import CalcRequest
 from anodescreen.workflows.spec import (
@@ -226,11 +229,14 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
         doc = calcs.get(key)
         return Structure.from_dict(doc[0].structure) if doc and doc[0].state == "successful" else None
 
+    def ranked(host: _Host, metal: str) -> list[Quantity]:
+        """The relaxed single-site complexes of host × metal, most favourable first."""
+        mine = {q.complex_key: q for q in plan.quantities if q.host == host.info and q.site is not None
+                and q.adsorbate.element == metal and relaxed(q.complex_key) is not None}
+        return sorted(mine.values(), key=lambda q: (calcs[q.complex_key][0].energy, q.site or ""))
+
     def best(host: _Host, metal: str) -> Quantity | None:
-        """The most favourable relaxed complex of host × metal."""
-        mine = [q for q in plan.energy_quantities() if q.host == host.info
-                and q.adsorbate.element == metal and relaxed(q.complex_key) is not None]
-        return min(mine, key=lambda q: (calcs[q.complex_key][0].energy, q.site or ""), default=None)
+        return next(iter(ranked(host, metal)), None)
 
     for host, metal, host_key in plan.hosts:
         if "diffusion_barrier" in spec.calculations and host.multilayer is None:
@@ -250,6 +256,8 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
                 follow.quantities.append(Quantity(
                     kind="diffusion_barrier", host=host.info, adsorbate=AdsorbateInfo(element=metal), site=hop.label,
                     region=host.region, complex_key=key, host_key=key, reference_keys={}, complex_label=label))
+        if "sac_distortion" in spec.calculations and host.info.family == "sac" and relaxed(host_key):
+            _plan_loading(follow, host, metal, host_key, ranked(host, metal), spec.sac_loading)
         if "bader_charge" in spec.calculations:
             lowest = best(host, metal)
             if lowest is None:
@@ -265,6 +273,30 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
                     kind=kind, host=host.info, adsorbate=lowest.adsorbate, site=lowest.site, region=host.region,
                     complex_key=key, host_key=key, reference_keys={}, complex_label=label))
     return follow
+
+
+def _plan_loading(follow: Plan, host: _Host, metal: str, host_key: str, ranked: list[Quantity],
+                  counts: list[int]) -> None:
+    """SAC distortion with n > 1 alkali atoms on n copies of one site around the metal, at least
+    0.8 × the bulk metal's nearest-neighbour distance apart: the most favourable computed
+    single-atom site that allows it, else the site nearest the metal that does."""
+    nearest = adsorption_sites(host.structure, host.region, host.centre)  # ordered by distance to the metal
+    computed = [q.site for q in ranked]
+    order = computed + [s.label for s in nearest if s.label not in computed]
+    sites = {s.label: s for s in nearest}
+    separation = 0.8 * nearest_neighbour_distance(metal)
+    for n in (n for n in counts if n > 1):
+        for label in order:
+            try:
+                structure = add_adsorbates(host.structure, metal, sites[label], n, host.centre, separation)
+            except AnodescreenError:
+                continue
+            key = follow.add(structure.properties["label"], "relax", structure)
+            follow.quantities.append(Quantity(
+                kind="sac_distortion", host=host.info, adsorbate=AdsorbateInfo(element=metal, count=n), site=label,
+                region=host.region, complex_key=key, host_key=host_key, reference_keys={},
+                complex_label=structure.properties["label"]))
+            break
 
 
 def _without_adsorbate(structure: Structure, doc) -> Structure:

@@ -176,12 +176,27 @@ class CampaignSpec(_Strict):
                     "M-N geometry change")
     references: list[Literal["bulk", "atom"]] = ["bulk", "atom"]
     neb: NebSettings = Field(NebSettings(fmax=0.1), description="how diffusion_barrier paths are run")
+    sac_loading: list[int] = Field([1], description="sac_distortion with 1, 2, … alkali atoms around each SAC "
+                                                    "metal (2+: copies of the most favourable single-atom site)")
     compounds: list[str] = Field([], description="formation energies from the elements (LiF, Li2O, ...)")
     engine: AnyEngine = MLIPEngine()
     funnel: FunnelSpec | None = Field(None, description="screen every site with MLIPs, DFT only the best")
     store: str = Field("embedded", description="'embedded' or a db_config/*.yaml file")
     launcher: Literal["local"] = "local"
 
+
+    @field_validator("sac_loading")
+    @classmethod
+    def _loading(cls, value: list[int]) -> list[int]:
+        if not value or any(n < 1 or n > 8 for n in value):
+            raise AnodescreenError("sac_loading counts must be 1 to 8 atoms", "sac_loading")
+        return sorted(set(value))
+
+    @property
+    def has_followups(self) -> bool:
+        """Whether a stage after the relaxations is needed (NEB, charges, multi-atom SAC loading)."""
+        return any(k in self.calculations for k in FOLLOWUPS) or (
+            "sac_distortion" in self.calculations and max(self.sac_loading) > 1)
 
     @field_validator("compounds")
     @classmethod

@@ -2,8 +2,8 @@
 
 Without a funnel: ``compute`` (every site at the campaign's engine). With one: ``screen
 <model>`` per potential, then ``DFT <engine>`` on the sites the potentials chose. Then, if
-the spec asks for NEB or charges, ``NEB and charges`` on the relaxations of the previous
-stage. A stage's plan depends only on the spec and the stored calculations of the stages
+the spec asks for NEB, charges or SAC loading with 2+ atoms, ``NEB and charges`` on the
+relaxations of the previous stage. A stage's plan depends only on the spec and the stored calculations of the stages
 before it, so every launcher (local, FireWorks, jobflow-remote) runs the same stages and
 a stage can be planned again anywhere, at any time, with the same result.
 """
@@ -14,7 +14,7 @@ from anodescreen.db.stores import Stores
 from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
 from anodescreen.workflows.harvest import stored_calcs
 from anodescreen.workflows.plan import Plan, plan_campaign, plan_followups
-from anodescreen.workflows.spec import FOLLOWUPS, CampaignSpec
+from anodescreen.workflows.spec import CampaignSpec
 
 FOLLOWUP_STAGE = "NEB and charges"
 
@@ -25,7 +25,7 @@ def stage_names(spec: CampaignSpec) -> list[str]:
         names = ["compute"]
     else:
         names = [f"screen {model}" for model in spec.funnel.screen] + [f"DFT {spec.engine.name}"]
-    if any(k in spec.calculations for k in FOLLOWUPS):
+    if spec.has_followups:
         names.append(FOLLOWUP_STAGE)
     return names
 
