@@ -122,7 +122,7 @@ def test_sac_distortion_grows_with_the_number_of_alkali_atoms_around_the_metal(m
         rows[(row["adsorbate"]["count"], row["site"])] = row
     counts = sorted({n for n, _ in rows})
     assert counts == [1, 2, 4]
-    for (n, site), row in rows.items():
+    for (n, _site), row in rows.items():
         loaded = row["details"]["loaded"]
         assert row["adsorbate"]["count"] == n and loaded["coordination"] == 4
         structure = Structure.from_dict(row["structure"])

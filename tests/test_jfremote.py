@@ -53,10 +53,10 @@ def test_campaign_runs_through_jobflow_remote_into_the_store(project, tmp_path):
     assert all(r["campaigns"] == ["jfr_tiny"] for r in rows)
     # the CLI: everything is stored, so a submission is the harvest alone; --wait runs it here
     spec_file = tmp_path / "spec.yaml"
-    spec_file.write_text(yaml.safe_dump(SPEC))
+    spec_file.write_text(yaml.safe_dump({**SPEC, "launcher": "jobflow-remote"}))  # chosen in the spec
     db = tmp_path / "db.yaml"
     db.write_text(yaml.safe_dump({"path": str(tmp_path / "a.db")}))
-    result = CliRunner().invoke(app, ["submit", str(spec_file), "--launcher", "jobflow-remote", "--project",
+    result = CliRunner().invoke(app, ["submit", str(spec_file), "--project",
                                       "anodescreen", "--worker", "cluster", "--wait", "--db-config", str(db)])
     assert result.exit_code == 0, result.output
     assert "1 jobs added" in result.output and "(0 calculations + harvest)" in result.output

@@ -110,7 +110,8 @@ def run(
 @_one_line_errors
 def submit(
     spec: Path = typer.Argument(..., help="campaign YAML file"),
-    launcher: str = typer.Option("fireworks", help="fireworks or jobflow-remote"),
+    launcher: Optional[str] = typer.Option(None, help="fireworks or jobflow-remote (default: the spec's "
+                                                      "launcher, else fireworks)"),
     launchpad: Path = typer.Option(Path("db_config/launchpad.yaml"), help="LaunchPad config"),
     queue: Optional[Path] = typer.Option(None, help="queue config (db_config/queue_slurm.yaml or queue_pbs.yaml): "
                                                     "also submit batch jobs that run the workers"),
@@ -126,10 +127,11 @@ def submit(
     """Add a campaign to a FireWorks LaunchPad (with --queue, also submit workers) or a jobflow-remote project."""
     from anodescreen.workflows.spec import load_spec
 
-    if launcher not in ("fireworks", "jobflow-remote"):
-        raise AnodescreenError(f"unknown launcher {launcher!r} (fireworks or jobflow-remote)", "launcher")
     _quiet_libraries()
     campaign = load_spec(spec)
+    launcher = launcher or (campaign.launcher if campaign.launcher != "local" else "fireworks")
+    if launcher not in ("fireworks", "jobflow-remote"):
+        raise AnodescreenError(f"unknown launcher {launcher!r} (fireworks or jobflow-remote)", "launcher")
     if launcher == "jobflow-remote":
         _submit_jobflow_remote(campaign, _open(db_config, campaign.store), project, worker, harvest_worker, wait,
                                retry_failed)

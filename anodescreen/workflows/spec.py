@@ -182,7 +182,8 @@ class CampaignSpec(_Strict):
     engine: AnyEngine = MLIPEngine()
     funnel: FunnelSpec | None = Field(None, description="screen every site with MLIPs, DFT only the best")
     store: str = Field("embedded", description="'embedded' or a db_config/*.yaml file")
-    launcher: Literal["local"] = "local"
+    launcher: Literal["local", "fireworks", "jobflow-remote"] = Field(
+        "local", description="where `anodescreen submit` sends the campaign (`run` always runs here)")
 
 
     @field_validator("sac_loading")
