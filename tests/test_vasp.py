@@ -10,7 +10,8 @@ import pytest
 from pymatgen.core import Structure
 from pymatgen.io.vasp import Incar, Kpoints
 
-from anodescreen.engines.vasp import VaspEngine, is_polar_slab
+from anodescreen.engines.base import is_polar_slab
+from anodescreen.engines.vasp import VaspEngine
 from anodescreen.structures import (
     add_adsorbate,
     adsorption_sites,

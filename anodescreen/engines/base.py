@@ -38,6 +38,8 @@ class LevelOfTheory(BaseModel):
     spin_polarized: bool | Literal["auto"] = Field(
         False, description="auto: spin-polarized when the structure carries magnetic moments")
     smearing: str | None = None
+    dipole_correction: Literal["auto", "on", "off"] | None = Field(
+        None, description="slab dipole correction along z; auto: when the slab is polar (is_polar_slab)")
 
     @property
     def is_dft(self) -> bool:
@@ -47,7 +49,9 @@ class LevelOfTheory(BaseModel):
     @property
     def key(self) -> str:
         """Stable 16-hex-digit hash of the fields that define the theory."""
-        payload = self.model_dump(exclude={"code_version"})
+        # None fields added after keys were first stored stay out, so old keys remain valid
+        payload = self.model_dump(exclude={"code_version"} | ({"dipole_correction"} if self.dipole_correction
+                                                              is None else set()))
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
     def summary(self) -> str:
@@ -96,6 +100,29 @@ def vacuum_axes(structure: Structure, min_gap: float = 6.0) -> list[bool]:
         plane_spacing = structure.lattice.volume / np.linalg.norm(np.cross(m[(axis + 1) % 3], m[(axis + 2) % 3]))
         gaps.append(bool(largest * plane_spacing >= min_gap))
     return gaps
+
+
+def is_polar_slab(structure: Structure, tol: float = 0.1) -> bool:
+    """Whether a structure with vacuum along c lacks a mirror plane parallel to the surface.
+
+    Each element's heights about the slab's mid-height must map onto themselves under
+    z → −z within ``tol`` Å; an adatom on one face breaks that and needs a dipole correction.
+    """
+    if not vacuum_axes(structure)[2]:
+        return False
+    z = structure.cart_coords[:, 2]
+    frac = structure.frac_coords[:, 2] % 1.0
+    # unwrap so the slab is contiguous: shift by the largest gap
+    order = np.sort(frac)
+    gaps = np.diff(np.append(order, order[0] + 1.0))
+    cut = order[(int(np.argmax(gaps)) + 1) % len(order)]
+    z = ((frac - cut) % 1.0) * structure.lattice.c * np.sign(structure.lattice.matrix[2, 2])
+    mid = (z.max() + z.min()) / 2
+    for element in structure.composition:
+        heights = np.sort(z[[s.specie == element for s in structure]] - mid)
+        if not np.allclose(heights, np.sort(-heights), atol=tol):
+            return True
+    return False
 
 
 def kpoint_mesh(structure: Structure, spacing: float) -> tuple[int, int, int]:

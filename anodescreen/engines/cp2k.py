@@ -35,6 +35,7 @@ from anodescreen.engines.base import (
     EngineResult,
     LevelOfTheory,
     Task,
+    is_polar_slab,
     kpoint_mesh,
     spin_polarized,
 )
@@ -84,6 +85,9 @@ class Cp2kEngine(BaseModel):
     mpi_procs: int | None = Field(None, ge=1, description="MPI ranks; default this worker's share of cores")
     timeout_s: float | None = Field(None, gt=0, description="wall time per attempt")
     write_density: bool = Field(False, description="write the valence density cube on statics")
+    dipole: Literal["auto", "on", "off"] = Field(
+        "auto", description="surface dipole correction along z; auto: for slabs without a mirror plane "
+                            "(an adatom on one face)")
 
     def level_of_theory(self) -> LevelOfTheory:
         return LevelOfTheory(
@@ -92,7 +96,7 @@ class Cp2kEngine(BaseModel):
             cutoff=f"{self.cutoff:g} Ry (rel {self.rel_cutoff:g} Ry)",
             kpoints=f"MP spacing {self.kspacing:g} 1/Å; 1 across vacuum",
             spin_polarized=spin_polarized(self.spin),
-            smearing=f"Fermi-Dirac {self.electronic_temperature:g} K",
+            smearing=f"Fermi-Dirac {self.electronic_temperature:g} K", dipole_correction=self.dipole,
         )
 
     @property
@@ -188,6 +192,8 @@ class Cp2kEngine(BaseModel):
                   f"    POTENTIAL_FILE_NAME {DATA_DIR / 'GTH_POTENTIALS'}"]
         if uks:
             lines += ["    UKS T", f"    MULTIPLICITY {2 if electrons % 2 else 1}"]
+        if self.dipole == "on" or (self.dipole == "auto" and is_polar_slab(structure)):
+            lines += ["    SURFACE_DIPOLE_CORRECTION T", "    SURF_DIP_DIR Z"]
         lines += ["    &MGRID", f"      CUTOFF {self.cutoff:g}", f"      REL_CUTOFF {self.rel_cutoff:g}",
                   "    &END MGRID", "    &QS", "      EPS_DEFAULT 1.0E-10", "    &END QS"]
         if mesh != (1, 1, 1):

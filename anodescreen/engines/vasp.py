@@ -29,9 +29,9 @@ from anodescreen.engines.base import (
     EngineResult,
     LevelOfTheory,
     Task,
+    is_polar_slab,
     kpoint_mesh,
     spin_polarized,
-    vacuum_axes,
 )
 
 #: vdW name → INCAR tags (D3 via IVDW; the nonlocal functionals as in VASP's wiki)
@@ -41,29 +41,6 @@ VDW_INCAR = {
     "optB88-vdW": {"GGA": "BO", "PARAM1": 0.1833333333, "PARAM2": 0.22, "LUSE_VDW": True, "AGGAC": 0.0},
     "optB86b-vdW": {"GGA": "MK", "PARAM1": 0.1234, "PARAM2": 1.0, "LUSE_VDW": True, "AGGAC": 0.0},
 }
-
-
-def is_polar_slab(structure: Structure, tol: float = 0.1) -> bool:
-    """Whether a structure with vacuum along c lacks a mirror plane parallel to the surface.
-
-    Each element's heights about the slab's mid-height must map onto themselves under
-    z → −z within ``tol`` Å; an adatom on one face breaks that and needs a dipole correction.
-    """
-    if not vacuum_axes(structure)[2]:
-        return False
-    z = structure.cart_coords[:, 2]
-    frac = structure.frac_coords[:, 2] % 1.0
-    # unwrap so the slab is contiguous: shift by the largest gap
-    order = np.sort(frac)
-    gaps = np.diff(np.append(order, order[0] + 1.0))
-    cut = order[(int(np.argmax(gaps)) + 1) % len(order)]
-    z = ((frac - cut) % 1.0) * structure.lattice.c * np.sign(structure.lattice.matrix[2, 2])
-    mid = (z.max() + z.min()) / 2
-    for element in structure.composition:
-        heights = np.sort(z[[s.specie == element for s in structure]] - mid)
-        if not np.allclose(heights, np.sort(-heights), atol=tol):
-            return True
-    return False
 
 
 class VaspEngine(BaseModel):
@@ -98,7 +75,7 @@ class VaspEngine(BaseModel):
             vdw=vdw, hubbard_u=u, basis="PAW (MP POTCARs)", cutoff=f"{self.encut:g} eV",
             kpoints=f"Γ-centred spacing {self.kspacing:g} 1/Å; 1 across vacuum",
             spin_polarized=spin_polarized(self.spin),
-            smearing=f"ISMEAR {self.ismear}, SIGMA {self.sigma:g} eV",
+            smearing=f"ISMEAR {self.ismear}, SIGMA {self.sigma:g} eV", dipole_correction=self.dipole,
         )
 
     @property
