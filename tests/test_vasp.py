@@ -105,6 +105,8 @@ def test_replayed_vasp_run_is_parsed_into_a_stored_calculation(shared_fixtures, 
     assert doc.state == "successful", doc.reason
     assert doc.energy == pytest.approx(-400.80534586, abs=1e-7)
     assert doc.level_of_theory.engine == "vasp" and doc.level_of_theory.vdw == "optB86b-vdW"
+    assert doc.level_of_theory.code_version.startswith("5.4.4")  # from the replayed vasprun.xml
+    assert doc.lot_key == engine.level_of_theory().key  # the version is recorded, not keyed
     rundir = tmp_path / doc.calc_key
     with gzip.open(rundir / "INCAR.gz", "rt") as f:
         incar = Incar.from_str(f.read())

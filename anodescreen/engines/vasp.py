@@ -170,7 +170,8 @@ class VaspEngine(BaseModel):
             forces = unsorted.tolist()
         return EngineResult(energy=float(doc.output.energy), structure=final, converged=converged,
                             n_steps=max(1, len(steps)), max_force=max_force, energies=energies, forces=forces,
-                            attempts=[str(c) for c in (doc.custodian or [])], files=files)
+                            attempts=[str(c) for c in (doc.custodian or [])], files=files,
+                            code_version=calc.vasp_version)
 
 
 def _original_order(final: Structure, initial: Structure, order: list[int]) -> Structure:

@@ -91,6 +91,8 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         reason = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
         return CalcDoc(state="failed", reason=reason, elapsed_s=time.perf_counter() - start, **common)
     elapsed = time.perf_counter() - start
+    if result.code_version:  # e.g. VASP: known from its output only (not part of the key)
+        common["level_of_theory"] = lot.model_copy(update={"code_version": result.code_version})
     fields = {
         "energy": result.energy,
         "converged": result.converged,
