@@ -86,8 +86,9 @@ class Cp2kEngine(BaseModel):
     timeout_s: float | None = Field(None, gt=0, description="wall time per attempt")
     write_density: bool = Field(False, description="write the valence density cube on statics")
     dipole: Literal["auto", "on", "off"] = Field(
-        "auto", description="surface dipole correction along z; auto: for slabs without a mirror plane "
-                            "(an adatom on one face)")
+        "off", description="surface dipole correction along z; auto: for slabs without a mirror plane (an "
+                           "adatom on one face). CP2K refuses it in thin vacuum (a 10 Å cell) and it slows "
+                           "SCF convergence, so it is opt-in")
 
     def level_of_theory(self) -> LevelOfTheory:
         return LevelOfTheory(
@@ -96,7 +97,8 @@ class Cp2kEngine(BaseModel):
             cutoff=f"{self.cutoff:g} Ry (rel {self.rel_cutoff:g} Ry)",
             kpoints=f"MP spacing {self.kspacing:g} 1/Å; 1 across vacuum",
             spin_polarized=spin_polarized(self.spin),
-            smearing=f"Fermi-Dirac {self.electronic_temperature:g} K", dipole_correction=self.dipole,
+            smearing=f"Fermi-Dirac {self.electronic_temperature:g} K",
+            dipole_correction=None if self.dipole == "off" else self.dipole,  # off: the keys of before
         )
 
     @property
