@@ -154,19 +154,44 @@ def test_a_calculation_that_keeps_failing_is_stored_as_failed(cp2k, tmp_path):
     assert "SCF" in doc.reason and doc.attempts
 
 
+def _processes_in(rundir: Path) -> list[str]:
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == rundir.resolve():
+                left.append(proc.name)
+        except OSError:
+            continue
+    return left
+
+
 def test_timeout_stops_only_this_runs_processes(cp2k, tmp_path):
     engine = Cp2kEngine(kspacing=1.0, timeout_s=2, retries=[], **CHEAP)
     with pytest.raises(EngineError, match="wall time"):
         engine.run(isolated_atom("Li", box=(12.0, 12.5, 13.0)), "static", tmp_path)
-    rundir = (tmp_path / "attempt1").resolve()
-    left = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == rundir:
-                left.append(proc.name)
-        except OSError:
-            continue
-    assert left == []
+    assert _processes_in(tmp_path / "attempt1") == []
+
+
+def test_sigterm_to_the_worker_stops_its_cp2k_ranks(cp2k, tmp_path):
+    """kill/scancel send SIGTERM to the Python worker; its CP2K ranks must not outlive it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import sys; from pathlib import Path; from anodescreen.engines.cp2k import Cp2kEngine; "
+              "from anodescreen.structures import isolated_atom; "
+              "Cp2kEngine(kspacing=1.0, retries=[], cutoff=200.0, rel_cutoff=30.0)"
+              ".run(isolated_atom('Li', box=(12.0, 12.5, 13.0)), 'static', Path(sys.argv[1]))")
+    worker = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
+    deadline = time.monotonic() + 60
+    while not _processes_in(tmp_path / "attempt1") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_in(tmp_path / "attempt1"), "CP2K did not start"
+    time.sleep(1)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 128 + signal.SIGTERM
+    assert _processes_in(tmp_path / "attempt1") == []
 
 
 @pytest.mark.slow

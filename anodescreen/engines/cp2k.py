@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -149,6 +150,9 @@ class Cp2kEngine(BaseModel):
             cmd = ["mpirun", "--oversubscribe", "-np", str(procs), *cmd]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+        # a SIGTERM (kill, scancel) must reach the except below, or the ranks outlive this process
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_exit) if main else None
         with open(rundir / "stderr.txt", "wb") as err:
             proc = subprocess.Popen(cmd, cwd=rundir, env=env, stdout=subprocess.DEVNULL, stderr=err,
                                     start_new_session=True)
@@ -160,6 +164,9 @@ class Cp2kEngine(BaseModel):
             except BaseException:
                 _stop_group(proc)  # interrupted: leave no orphaned ranks behind
                 raise
+            finally:
+                if main:
+                    signal.signal(signal.SIGTERM, previous)
         if code != 0:
             tail = (rundir / "stderr.txt").read_text(errors="replace").strip().splitlines()[-1:] or [""]
             return f"CP2K exited with code {code} {_abort_message(rundir) or tail[0][:200]}".strip()
@@ -235,6 +242,10 @@ class Cp2kEngine(BaseModel):
             lines += ["    &END KIND"]
         lines += ["  &END SUBSYS", "&END FORCE_EVAL", ""]
         return "\n".join(lines)
+
+
+def _raise_exit(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
