@@ -147,6 +147,21 @@ def test_an_unconverged_scf_is_retried_and_the_attempt_recorded(cp2k, tmp_path):
     assert len(result.attempts) == 1 and "SCF" in result.attempts[0] and "max_scf" in result.attempts[0]
 
 
+def test_a_retry_continues_from_the_last_geometry_of_an_unfinished_relaxation(cp2k, tmp_path):
+    """Walltime or step limit: the next attempt starts where the last one stopped, not from scratch."""
+    from ase.io import read
+
+    engine = Cp2kEngine(kspacing=1.0, retries=[Cp2kSettings(restart_from_last=True)],
+                        **{**CHEAP, "max_steps": 2})
+    result = engine.run(li2(2.3, box=8.0), "relax", tmp_path)  # 2 + 2 steps reach the minimum
+    assert len(result.attempts) == 1 and result.converged
+    stopped = read(tmp_path / "attempt1" / "anodescreen-1.restart", format="cp2k-restart").get_distance(0, 1)
+    lines = (tmp_path / "attempt2" / "anodescreen.inp").read_text().splitlines()
+    li = [np.array(x.split()[1:4], float) for x in lines if x.strip().startswith("Li ")]
+    assert abs(stopped - 2.3) > 0.01  # the first attempt moved the atoms
+    assert np.linalg.norm(li[1] - li[0]) == pytest.approx(stopped, abs=1e-4)
+
+
 def test_a_calculation_that_keeps_failing_is_stored_as_failed(cp2k, tmp_path):
     engine = Cp2kEngine(kspacing=1.0, scf=Cp2kSettings(max_scf=2), retries=[], **CHEAP)
     doc = run_engine(CalcRequest(label="Li2", task="static", structure=li2(2.7, box=8.0)), engine, tmp_path)

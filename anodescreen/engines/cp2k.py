@@ -117,16 +117,17 @@ class Cp2kEngine(BaseModel):
             attempt_dir.mkdir(exist_ok=True)
             (attempt_dir / f"{PROJECT}.inp").write_text(self.input_text(current, task, settings))
             problem = self._execute(attempt_dir)
+            # a run stopped by its wall time or by an error still leaves its last geometry
+            out = parse_output(attempt_dir, current, task) if (attempt_dir / f"{PROJECT}.out").exists() else None
             if problem is None:
-                out = parse_output(attempt_dir, current, task)
-                problem = out.problem
+                problem = out.problem if out is not None else "CP2K wrote no output"
                 if problem is None:
                     return EngineResult(energy=out.energies[-1], structure=out.structure, converged=True,
                                         n_steps=len(out.energies), max_force=out.max_force, forces=out.forces,
                                         energies=out.energies, attempts=attempts, files=out.files)
-                if out.structure is not None and settings.restart_from_last:
-                    current = out.structure
             nxt = self.retries[number - 1] if number <= len(self.retries) else None
+            if nxt is not None and nxt.restart_from_last and out is not None and out.structure is not None:
+                current = out.structure
             fix = f" → retry with {nxt.model_dump()}" if nxt else ""
             attempts.append(f"attempt {number}: {problem}{fix}")
         raise EngineError(f"CP2K failed after {len(attempts)} attempts: {problem}", attempts)
