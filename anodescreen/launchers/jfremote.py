@@ -1,8 +1,8 @@
 """Run a campaign through jobflow-remote: for clusters whose compute nodes cannot reach the database.
 
 The flow is the one FireWorks runs (:func:`~anodescreen.workflows.flow.campaign_flow`):
-one job per calculation not yet stored and a stage job that harvests and adds the next stage. jobflow-remote's runner, on a
-machine that reaches the database, submits the calculation jobs to the cluster worker
+one job per calculation not yet stored and a stage job that harvests and adds the next
+stage. jobflow-remote's runner, on a machine that reaches the database, submits the calculation jobs to the cluster worker
 (over SSH or locally, Slurm/PBS through qtoolkit), copies inputs and outputs, and writes
 the outputs to the project's JobStore, which must be the campaign's store. The stage
 jobs open that store, so they run on a worker on the runner's side (``harvest_worker``,
@@ -72,6 +72,11 @@ def load_project(name: str | None = None):
     return project
 
 
+def _project(project):
+    """A loaded project as given, or the one named (None: jobflow-remote's default)."""
+    return project if project is not None and not isinstance(project, str) else load_project(project)
+
+
 def submit_jobflow_remote(spec: CampaignSpec, stores: Stores, project=None, worker: str | None = None,
                           harvest_worker: str | None = None, retry_failed: bool = False) -> tuple[int, int]:
     """Add the campaign's flow to a jobflow-remote project; (number of jobs, calculations among them).
@@ -81,7 +86,7 @@ def submit_jobflow_remote(spec: CampaignSpec, stores: Stores, project=None, work
     """
     from jobflow_remote import submit_flow
 
-    project = project if project is not None and not isinstance(project, str) else load_project(project)
+    project = _project(project)
     worker = worker or next(iter(project.workers), None)
     harvest_worker = harvest_worker or worker
     for name in (worker, harvest_worker):
@@ -112,8 +117,7 @@ def run_until_done(project, max_seconds: float | None = None) -> None:
 
 def jobflow_remote_states(project, campaign: str | None = None) -> dict[str, dict[str, int]]:
     """Job states per campaign in a jobflow-remote project: {campaign: {state: count}}."""
-    project = project if project is not None and not isinstance(project, str) else load_project(project)
-    controller = project.get_job_controller()
+    controller = _project(project).get_job_controller()
     query = {"metadata.anodescreen_campaign": campaign or {"$exists": True}}
     states: dict[str, dict[str, int]] = {}
     try:

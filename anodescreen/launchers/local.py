@@ -27,7 +27,7 @@ from anodescreen.workflows.funnel import GroupDecision
 from anodescreen.workflows.harvest import HarvestReport, harvest, stored_calcs
 from anodescreen.workflows.plan import Plan
 from anodescreen.workflows.spec import CampaignSpec
-from anodescreen.workflows.stages import record_funnel, stage_names, stage_plan
+from anodescreen.workflows.stages import after_stage, stage_names, stage_plan
 
 RUN_DIR = "anodescreen_runs"
 
@@ -60,8 +60,7 @@ def run_campaign(spec: CampaignSpec, stores: Stores, **run_kwargs) -> CampaignRe
     report = CampaignReport()
     for index, name in enumerate(stage_names(spec)):
         report.stages.append((name, run_plan(stage_plan(spec, stores, index), stores, **run_kwargs)))
-        if spec.funnel is not None and name.startswith("DFT "):
-            report.funnel = record_funnel(spec, stores)
+        report.funnel += after_stage(spec, stores, index)
     return report
 
 

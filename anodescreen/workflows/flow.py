@@ -22,7 +22,7 @@ from anodescreen.errors import AnodescreenError
 from anodescreen.workflows.calcs import CalculationMaker
 from anodescreen.workflows.harvest import harvest, stored_calcs
 from anodescreen.workflows.spec import CampaignSpec
-from anodescreen.workflows.stages import record_funnel, stage_names, stage_plan
+from anodescreen.workflows.stages import after_stage, stage_names, stage_plan
 
 #: characters a shell takes literally in an unquoted word (queue fields, job names)
 SHELL_WORD = "A-Za-z0-9_.+/=:@%-"
@@ -72,8 +72,7 @@ def finish_stage(spec: dict, store: dict, index: int, retry_failed: bool, manage
         stores.campaigns.update([{"name": campaign.name, "spec": spec}], key="name")
         report = harvest(stage_plan(campaign, stores, index), stores)
         names = stage_names(campaign)
-        if campaign.funnel is not None and names[index].startswith("DFT "):
-            record_funnel(campaign, stores)
+        after_stage(campaign, stores, index)
         summary = {"stage": names[index], "new": report.new, "unchanged": report.unchanged,
                    "updated": report.updated, "waiting": report.waiting, "failed": report.failed}
         if index + 1 == len(names):

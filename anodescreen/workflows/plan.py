@@ -225,14 +225,16 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
     spec = plan.spec
     follow = Plan(spec, plan.engine)
 
+    def done(key: str) -> bool:
+        return key in calcs and calcs[key][0].state == "successful"
+
     def relaxed(key: str) -> Structure | None:
-        doc = calcs.get(key)
-        return Structure.from_dict(doc[0].structure) if doc and doc[0].state == "successful" else None
+        return Structure.from_dict(calcs[key][0].structure) if done(key) else None
 
     def ranked(host: _Host, metal: str) -> list[Quantity]:
         """The relaxed single-site complexes of host × metal, most favourable first."""
         mine = {q.complex_key: q for q in plan.quantities if q.host == host.info and q.site is not None
-                and q.adsorbate.element == metal and relaxed(q.complex_key) is not None}
+                and q.adsorbate.element == metal and done(q.complex_key)}
         return sorted(mine.values(), key=lambda q: (calcs[q.complex_key][0].energy, q.site or ""))
 
     def best(host: _Host, metal: str) -> Quantity | None:
@@ -256,7 +258,7 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
                 follow.quantities.append(Quantity(
                     kind="diffusion_barrier", host=host.info, adsorbate=AdsorbateInfo(element=metal), site=hop.label,
                     region=host.region, complex_key=key, host_key=key, reference_keys={}, complex_label=label))
-        if "sac_distortion" in spec.calculations and host.info.family == "sac" and relaxed(host_key):
+        if "sac_distortion" in spec.calculations and host.info.family == "sac" and done(host_key):
             _plan_loading(follow, host, metal, host_key, ranked(host, metal), spec.sac_loading)
         if "bader_charge" in spec.calculations:
             lowest = best(host, metal)

@@ -3,8 +3,8 @@
 Without a funnel: ``compute`` (every site at the campaign's engine). With one: ``screen
 <model>`` per potential, then ``DFT <engine>`` on the sites the potentials chose. Then, if
 the spec asks for NEB, charges or SAC loading with 2+ atoms, ``NEB and charges`` on the
-relaxations of the previous stage. A stage's plan depends only on the spec and the stored calculations of the stages
-before it, so every launcher (local, FireWorks, jobflow-remote) runs the same stages and
+relaxations of the previous stage. A stage's plan depends only on the spec and the stored
+calculations of the stages before it, so every launcher (local, FireWorks, jobflow-remote) runs the same stages and
 a stage can be planned again anywhere, at any time, with the same result.
 """
 
@@ -41,6 +41,13 @@ def stage_plan(spec: CampaignSpec, stores: Stores, index: int) -> Plan:
         base = stage_plan(spec, stores, index - 1)
         return plan_followups(base, stored_calcs(stores, list(base.calcs)))
     return plan_campaign(spec, spec.engine, allowed_sites(funnel_decisions(spec, stores)))
+
+
+def after_stage(spec: CampaignSpec, stores: Stores, index: int) -> list[GroupDecision]:
+    """What follows stage ``index`` on any launcher: after a funnel's DFT stage, its recorded decisions."""
+    if spec.funnel is not None and stage_names(spec)[index].startswith("DFT "):
+        return record_funnel(spec, stores)
+    return []
 
 
 def funnel_decisions(spec: CampaignSpec, stores: Stores) -> dict:
