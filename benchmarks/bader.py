@@ -6,8 +6,8 @@ The density is analytic: a normalised Gaussian (σ = 0.35 Å) of Z_val electrons
 atom of Li on 3×3 graphene (15 Å vacuum, the real cell of a screening run), so the total
 is known exactly. Each grid size runs in a fresh process; memory is the partition's own
 peak allocation (tracemalloc, numpy buffers included) and the process's peak resident size
-(which includes building the analytic density). Reports the on-grid Python partition, and Henkelman's ``bader``
-too when it is on the PATH.
+(which includes building the analytic density). Reports the near-grid (default) and on-grid
+Python partitions, and Henkelman's ``bader`` too when it is on the PATH.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 
 VALENCE = {"C": 4.0, "Li": 1.0}
 SIGMA = 0.35
+IMAGES = [(i, j, 0) for i in (-1, 0, 1) for j in (-1, 0, 1)]
 
 
 def density_grid(n: int):
@@ -43,18 +44,19 @@ def density_grid(n: int):
     for site in structure:
         d = frac - site.frac_coords
         d -= np.round(d)
-        r2 = np.sum((d @ structure.lattice.matrix) ** 2, axis=1)
-        rho += VALENCE[site.specie.symbol] * norm * np.exp(-r2 / (2 * SIGMA**2))
+        for image in IMAGES:  # a rounded fractional offset is not the nearest image in a 120° cell
+            r2 = np.sum(((d + image) @ structure.lattice.matrix) ** 2, axis=1)
+            rho += VALENCE[site.specie.symbol] * norm * np.exp(-r2 / (2 * SIGMA**2))
     return DensityGrid(rho.reshape(shape), structure)
 
 
-def measure(n: int, binary: bool) -> dict:
+def measure(n: int, binary: bool, method: str) -> dict:
     from anodescreen.analysis.bader import bader_charges
 
     grid = density_grid(n)
     tracemalloc.start()
     start = time.perf_counter()
-    result = bader_charges(grid, VALENCE, use_binary=binary)
+    result = bader_charges(grid, VALENCE, use_binary=binary, method=method)
     wall = time.perf_counter() - start
     partition = tracemalloc.get_traced_memory()[1]  # numpy buffers allocated by the partition
     tracemalloc.stop()
@@ -75,15 +77,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/bader"))
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
     parser.add_argument("--binary", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--method", default="neargrid", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.binary)))
+        print(json.dumps(measure(args.one, args.binary, args.method)))
         return
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for n in args.grid:
-        for binary in ([False, True] if shutil.which("bader") else [False]):
-            cmd = [sys.executable, __file__, "--one", str(n)] + (["--binary"] if binary else [])
+        runs = [(False, "neargrid"), (False, "ongrid")] + ([(True, "neargrid")] if shutil.which("bader") else [])
+        for binary, method in runs:
+            cmd = [sys.executable, __file__, "--one", str(n), "--method", method] + (["--binary"] if binary else [])
             run = subprocess.run(cmd, capture_output=True, text=True, check=True)
             results.append(json.loads(run.stdout.strip().splitlines()[-1]))
             print(json.dumps(results[-1]), flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import pytest
 from ase.calculators.calculator import Calculator, all_changes
 from pymatgen.core import Lattice, Structure
 
-from anodescreen.analysis.bader import DensityGrid, bader_charges, parse_acf, read_density, write_chgcar
+from anodescreen.analysis.bader import (
+    DensityGrid,
+    bader_charges,
+    neargrid_basins,
+    ongrid_basins,
+    parse_acf,
+    read_density,
+    write_chgcar,
+)
 from anodescreen.analysis.density import density_difference, line_density
 from anodescreen.analysis.neb import neb_barrier
 from anodescreen.analysis.sac import sac_distortion, sac_geometry
@@ -31,8 +40,9 @@ def gaussians(shape, lattice: Lattice, centres, charges, widths) -> np.ndarray:
     for c, q, w in zip(centres, charges, widths):
         d = frac - lattice.get_fractional_coords(c)
         d -= np.round(d)
-        r2 = ((d @ lattice.matrix) ** 2).sum(-1)
-        rho += q * np.exp(-r2 / (2 * w**2)) / (2 * np.pi * w**2) ** 1.5
+        for image in itertools.product((-1, 0, 1), repeat=3):  # rounding is not the nearest image in oblique cells
+            r2 = (((d + image) @ lattice.matrix) ** 2).sum(-1)
+            rho += q * np.exp(-r2 / (2 * w**2)) / (2 * np.pi * w**2) ** 1.5
     return rho
 
 
@@ -57,6 +67,35 @@ def test_equal_gaussians_split_exactly_in_half_and_vacuum_is_counted():
     assert result.electrons[0] == pytest.approx(result.electrons[1], abs=1e-9)
     assert sum(result.electrons) + result.vacuum_electrons == pytest.approx(2.0, abs=1e-3)
     assert 0 < result.vacuum_electrons < 0.05
+
+
+def test_neargrid_basins_of_graphene_are_the_exact_voronoi_prisms():
+    """Equal Gaussians on graphene: the C–C bond bisectors are mirror planes, so each atom's Bader basin is
+    its in-plane Voronoi prism. Near-grid puts every grid point off those planes in the right basin; on-grid,
+    with its lattice bias, does not (104 points on this grid)."""
+    lattice = Lattice.hexagonal(2.46, 10)
+    atoms = Structure(lattice, ["C", "C"], [[0, 0, 0.5], [1 / 3, 2 / 3, 0.5]])
+    shape = (48, 48, 195)
+    rho = gaussians(shape, lattice, atoms.cart_coords, [4, 4], [0.35, 0.35])
+    frac = np.stack(np.meshgrid(*[np.arange(n) / n for n in shape], indexing="ij"), -1).reshape(-1, 3)
+    in_plane = []
+    for site in atoms:
+        d = frac - site.frac_coords
+        d -= np.round(d)
+        d[:, 2] = 0
+        in_plane.append(np.min([np.linalg.norm((d + (i, j, 0)) @ lattice.matrix, axis=1)
+                                for i, j in itertools.product((-1, 0, 1), repeat=2)], axis=0))
+    exact = np.argmin(in_plane, axis=0)
+    off_plane = np.abs(in_plane[0] - in_plane[1]) > 1e-9
+
+    def misplaced(basins):
+        maxima = np.unique(basins)
+        owner = dict(zip(maxima, np.argmin(lattice.get_all_distances(
+            np.array(np.unravel_index(maxima, shape)).T / np.array(shape), atoms.frac_coords), axis=1)))
+        return int(np.sum((np.vectorize(owner.get)(basins.ravel()) != exact) & off_plane))
+
+    assert misplaced(neargrid_basins(rho, lattice.matrix)) == 0
+    assert misplaced(ongrid_basins(rho, lattice.matrix)) > 50
 
 
 def test_missing_valence_is_a_clear_error():
@@ -86,10 +125,32 @@ def test_ongrid_partition_matches_henkelman_bader(name, density, reference):
     grid = read_density(BADER / density)
     ref = None if reference is None else read_density(BADER / reference[0]) + read_density(BADER / reference[1])
     valence = {el.symbol: 0.0 for el in grid.structure.composition}
-    result = bader_charges(grid, valence, ref, use_binary=False)
+    result = bader_charges(grid, valence, ref, use_binary=False, method="ongrid")
     expected = parse_acf((BADER / name / "ongrid" / "ACF.dat").read_text())
     assert result.electrons == pytest.approx(expected["charges"], abs=1e-3)
     assert result.total_electrons == pytest.approx(expected["electrons"], abs=1e-3)
+
+
+@needs_fixtures
+@pytest.mark.parametrize(("name", "density", "reference", "tolerance"), [
+    ("nacl_pymatgen", "nacl_pymatgen/CHGCAR.gz", None, 1e-3),
+    ("sno2_gvasp", "sno2_gvasp/AECCAR2.gz", ("sno2_gvasp/AECCAR0.gz", "sno2_gvasp/AECCAR2.gz"), 1e-3),
+    ("cp2k_cube_pymatgen", "../pymatgen_cp2k/elec.cube.gz", None, 1e-3),  # on-grid is 0.033 e off here
+    ("li_bcc_pymatgen", "li_bcc_pymatgen/CHGCAR.nospin.gz", None, 1e-3),
+    ("fe3o4_ref_pymatgen", "fe3o4_ref_pymatgen/CHGCAR.Fe3O4_ref.gz", None, 1e-3),
+    ("h2o_pyiron", "../pyiron_bader_h2o/AECCAR2.gz",
+     ("../pyiron_bader_h2o/AECCAR0.gz", "../pyiron_bader_h2o/AECCAR2.gz"), 1e-3),  # 20³ grid
+    ("ca2n_baderkit", "ca2n_baderkit/CHGCAR.cube.gz", None, 1e-2),  # non-nuclear maxima; on-grid: 0.03 e off
+])
+def test_neargrid_partition_matches_henkelman_bader(name, density, reference, tolerance):
+    grid = read_density(BADER / density)
+    ref = None if reference is None else read_density(BADER / reference[0]) + read_density(BADER / reference[1])
+    valence = {el.symbol: 0.0 for el in grid.structure.composition}
+    result = bader_charges(grid, valence, ref, use_binary=False)
+    expected = parse_acf((BADER / name / "neargrid" / "ACF.dat").read_text())
+    assert result.method == "neargrid (anodescreen)"
+    assert result.electrons == pytest.approx(expected["charges"], abs=tolerance)
+    assert sum(result.electrons) == pytest.approx(grid.electrons, abs=1e-9)
 
 
 @needs_fixtures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import sys
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 from pymatgen.core import Structure
 from pymatgen.io.vasp import Incar, Kpoints
 
+from anodescreen.analysis.bader import bader_charges, parse_acf, read_density
 from anodescreen.engines.base import is_polar_slab
-from anodescreen.engines.vasp import VaspEngine
+from anodescreen.engines.vasp import VaspEngine, density_outputs, potcar_valence
 from anodescreen.structures import (
     add_adsorbate,
     adsorption_sites,
@@ -119,3 +121,34 @@ def test_replayed_vasp_run_is_parsed_into_a_stored_calculation(shared_fixtures, 
     final = Structure.from_dict(doc.structure)
     assert final.composition == structure.composition
     assert final.lattice.abc == pytest.approx(structure.lattice.abc)
+
+
+def test_potcar_valence_is_read_from_the_run(shared_fixtures):
+    """ZVAL from vasprun.xml's atominfo equals the POTCARs' own ZVAL lines (POTCAR.spec.txt: Mo_sv 14, S 6)."""
+    run = shared_fixtures / MOS2 / "pristine-mos2"
+    spec = (run / "POTCAR.spec.txt").read_text()
+    zval = [float(z) for z in re.findall(r"ZVAL\s*=\s*([\d.]+)", spec)]
+    assert potcar_valence(run / "vasprun.xml.gz") == {"Mo": zval[0], "S": zval[1]} == {"Mo": 14.0, "S": 6.0}
+
+
+def test_bader_outputs_of_a_real_laechg_run_give_charges_with_the_runs_valence(shared_fixtures, tmp_path):
+    """Real LAECHG run of H2O (pyiron's test files), left gzipped as atomate2 leaves a run folder: the
+    AECCARs are found, Z_val comes from the run (H 1, O 6), and the partition reproduces
+    ``bader AECCAR2 -ref CHGCAR_sum`` (bader 1.03). (No OUTCAR upstream, so atomate2 cannot parse the run
+    itself: the MoS2 replay above covers that path.)"""
+    reference = shared_fixtures / "pyiron_bader_h2o"
+    for name in ("vasprun.xml", "AECCAR0.gz", "AECCAR2.gz"):
+        data = (reference / name).read_bytes()
+        target = tmp_path / (name if name.endswith(".gz") else f"{name}.gz")
+        target.write_bytes(data if name.endswith(".gz") else gzip.compress(data))
+    files, valence = density_outputs(tmp_path)
+    assert valence == {"H": 1.0, "O": 6.0}
+    assert set(files) == {"core_density", "valence_density"}  # the upstream snapshot has no CHGCAR
+    valence_density = read_density(files["valence_density"])
+    basins = read_density(files["core_density"]) + valence_density
+    charges = bader_charges(valence_density, valence, basins, use_binary=False)
+    expected = parse_acf((shared_fixtures / "bader_reference" / "h2o_pyiron" / "neargrid" / "ACF.dat").read_text())
+    assert charges.symbols == ["H", "H", "O"]
+    assert charges.electrons == pytest.approx(expected["charges"], abs=1e-3)
+    assert charges.charges == pytest.approx([1.0 - expected["charges"][0], 1.0 - expected["charges"][1],
+                                            6.0 - expected["charges"][2]], abs=1e-3)

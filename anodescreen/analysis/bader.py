@@ -5,12 +5,18 @@ Readers take VASP CHGCAR-format files (CHGCAR, AECCAR*, in ρ·V_cell) and cube 
 ``E_DENSITY_CUBE``, in e/bohr³). With a reference density (VASP: AECCAR0 + AECCAR2, from
 LAECHG) the basins come from the reference and the charge from the valence density.
 
-The Python partition is the on-grid steepest-ascent method of Henkelman, Arnaldsson and
-Jónsson, Comput. Mater. Sci. 36, 354 (2006): every grid point points to the neighbour (of
-26) with the largest density gain per unit distance; following the pointers ends at a
-density maximum; each maximum belongs to the atom nearest to it. It carries the method's
-known lattice bias (boundaries follow grid directions); on the same grid it matches the
-``bader -b ongrid`` reference to about 1e-3 e per atom. Charges: q = Z_val − N_basin
+The Python partition follows Henkelman's program. On-grid (Henkelman, Arnaldsson, Jónsson,
+Comput. Mater. Sci. 36, 354 (2006)): every grid point points to the neighbour (of 26) with
+the largest density gain per unit distance; following the pointers ends at a density
+maximum; each maximum belongs to the atom nearest to it. Its basin boundaries follow grid
+directions (lattice bias). Near-grid (Tang, Sanville, Henkelman, J. Phys.: Condens. Matter
+21, 084204 (2009)), the default, removes the bias: starting from the on-grid basins, every
+point next to another basin is re-traced along the true gradient direction, stepping to the
+nearest grid point and carrying the off-grid remainder to later steps, until the path
+reaches a point whose basin is settled; re-traced points settle, and points next to a
+changed boundary are traced next, until no boundary moves. On the fixtures' grids it
+matches ``bader -b neargrid`` (v1.03) to 1e-6 e on five of seven densities, 1e-4 e on
+Fe3O4 and 6e-3 e on the Ca2N electride (on-grid there: 0.03 e). Charges: q = Z_val − N_basin
 (positive = electrons lost), with the valence of the pseudopotential actually used.
 """
 
@@ -24,6 +30,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from ase.units import Bohr
@@ -121,13 +128,16 @@ class BaderCharges:
         return float(sum(self.charges[i] for i in indices))
 
 
+Method = Literal["neargrid", "ongrid"]
+
+
 def bader_charges(charge: DensityGrid, valence: dict[str, float], reference: DensityGrid | None = None,
-                  vacuum: float | None = None, use_binary: bool = True) -> BaderCharges:
+                  vacuum: float | None = None, use_binary: bool = True, method: Method = "neargrid") -> BaderCharges:
     """Bader charges of ``charge``'s atoms; basins from ``reference`` when given.
 
     ``valence`` maps element → Z_val of the pseudopotential used. ``vacuum`` (e/Å³): points
     below it belong to no atom. The Henkelman program is used when on the PATH (unless
-    ``use_binary`` is False).
+    ``use_binary`` is False), with the same ``method``.
     """
     missing = {s.specie.symbol for s in charge.structure} - set(valence)
     if missing:
@@ -135,13 +145,13 @@ def bader_charges(charge: DensityGrid, valence: dict[str, float], reference: Den
     if reference is not None:
         _check_same_grid(charge, reference)
     if use_binary and shutil.which("bader"):
-        electrons, vac, method = _run_binary(charge, reference, vacuum)
+        electrons, vac, program = _run_binary(charge, reference, vacuum, method)
     else:
-        electrons, vac = _ongrid(charge, reference, vacuum)
-        method = "on-grid steepest ascent (anodescreen)"
+        electrons, vac = _partition(charge, reference, vacuum, method)
+        program = "anodescreen"
     symbols = [s.specie.symbol for s in charge.structure]
     return BaderCharges(symbols, [float(e) for e in electrons], [float(valence[s]) for s in symbols], float(vac),
-                        charge.electrons, method)
+                        charge.electrons, f"{method} ({program})")
 
 
 def _neighbour_steps(lattice: np.ndarray, shape: tuple[int, int, int]) -> list[tuple[tuple[int, int, int], float]]:
@@ -151,8 +161,8 @@ def _neighbour_steps(lattice: np.ndarray, shape: tuple[int, int, int]) -> list[t
     return [(d, float(np.linalg.norm(np.array(d) @ voxel))) for d in steps]
 
 
-def ongrid_basins(density: np.ndarray, lattice: np.ndarray) -> np.ndarray:
-    """For each grid point the flat index of the density maximum its steepest-ascent path ends at."""
+def ascent_pointers(density: np.ndarray, lattice: np.ndarray) -> np.ndarray:
+    """For each grid point (flat index) its on-grid steepest-ascent neighbour; itself at a maximum."""
     shape = density.shape
     index = np.arange(density.size).reshape(shape)
     best_gain = np.zeros(shape)
@@ -163,18 +173,117 @@ def ongrid_basins(density: np.ndarray, lattice: np.ndarray) -> np.ndarray:
         better = gain > best_gain
         best_gain[better] = gain[better]
         pointer[better] = np.roll(index, shifted, axis=(0, 1, 2))[better]
-    pointer = pointer.ravel()
-    while True:  # pointer jumping: path lengths halve each pass
+    return pointer.ravel()
+
+
+def _follow(pointer: np.ndarray) -> np.ndarray:
+    """Where each pointer chain ends (pointer jumping: path lengths halve each pass)."""
+    while True:
         jumped = pointer[pointer]
         if np.array_equal(jumped, pointer):
-            return pointer.reshape(shape)
+            return pointer
         pointer = jumped
 
 
-def _ongrid(charge: DensityGrid, reference: DensityGrid | None, vacuum: float | None) -> tuple[np.ndarray, float]:
+def ongrid_basins(density: np.ndarray, lattice: np.ndarray) -> np.ndarray:
+    """For each grid point the flat index of the density maximum its on-grid ascent ends at."""
+    return _follow(ascent_pointers(density, lattice)).reshape(density.shape)
+
+
+def _neighbours(points: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Flat indices of the 26 periodic grid neighbours of each flat index in ``points``."""
+    steps = np.array([d for d, _ in _neighbour_steps(np.eye(3), shape)])
+    ijk = np.array(np.unravel_index(points, shape)).T
+    return np.ravel_multi_index(((ijk[:, None, :] + steps) % np.array(shape)).transpose(2, 0, 1), shape)
+
+
+def _next_to_other_basin(labels: np.ndarray) -> np.ndarray:
+    edge = np.zeros(labels.shape, dtype=bool)
+    for step, _ in _neighbour_steps(np.eye(3), labels.shape):
+        edge |= np.roll(labels, step, axis=(0, 1, 2)) != labels
+    return edge.ravel()
+
+
+def _anint(x: np.ndarray) -> np.ndarray:
+    """Round half away from zero (Fortran ANINT, as in the reference program)."""
+    return np.trunc(x + np.copysign(0.5, x))
+
+
+#: near-grid paths remember this many previous points and never step back onto one (loops)
+_PATH_MEMORY = 8
+
+
+def neargrid_basins(density: np.ndarray, lattice: np.ndarray) -> np.ndarray:
+    """For each grid point the flat index of the density maximum its near-grid ascent ends at."""
+    shape = np.array(density.shape)
+    flat = density.ravel()
+    step_ongrid = ascent_pointers(density, lattice)
+    is_max = step_ongrid == np.arange(flat.size)
+    labels = _follow(step_ongrid)
+    voxel = lattice / shape[:, None]
+    to_grid = np.linalg.inv(voxel @ voxel.T)  # gradient per grid step → ascent direction in grid steps
+    traced = np.zeros(flat.size, dtype=bool)
+    pending = _next_to_other_basin(labels.reshape(density.shape)) & ~is_max
+    while pending.any():
+        start = np.flatnonzero(pending)
+        settled = ~pending
+        pos, carry = start.copy(), np.zeros((start.size, 3))
+        memory = np.full((start.size, _PATH_MEMORY), -1)
+        end = np.empty(start.size, dtype=int)
+        active = np.arange(start.size)
+        n_steps = 0
+        while active.size:
+            here = pos[active]
+            ijk = np.array(np.unravel_index(here, density.shape)).T
+            rho = flat[here]
+            grad = np.empty((here.size, 3))
+            for axis in range(3):
+                up, down = ijk.copy(), ijk.copy()
+                up[:, axis] = (up[:, axis] + 1) % shape[axis]
+                down[:, axis] = (down[:, axis] - 1) % shape[axis]
+                rho_up = flat[np.ravel_multi_index(up.T, density.shape)]
+                rho_down = flat[np.ravel_multi_index(down.T, density.shape)]
+                grad[:, axis] = np.where((rho_up < rho) & (rho_down < rho), 0.0, (rho_up - rho_down) / 2)
+            direction = grad @ to_grid
+            largest = np.abs(direction).max(axis=1)
+            flat_gradient = largest < 1e-30
+            direction = np.where(flat_gradient[:, None], 0.0, direction / np.where(flat_gradient, 1, largest)[:, None])
+            step = _anint(direction)
+            rest = carry[active] + direction - step
+            step += _anint(rest)
+            rest -= _anint(rest)
+            nxt = np.ravel_multi_index(((ijk + step.astype(int)) % shape).T, density.shape)
+            n_steps += 1
+            if n_steps > shape.sum():  # a long wander: finish uphill only, which cannot loop
+                back = flat[nxt] <= rho
+            else:
+                back = (memory[active] == nxt[:, None]).any(axis=1)
+            on_grid = flat_gradient | back
+            nxt[on_grid] = step_ongrid[here[on_grid]]
+            rest[on_grid] = 0.0
+            memory[active, n_steps % _PATH_MEMORY] = here
+            carry[active], pos[active] = rest, nxt
+            done = is_max[nxt] | settled[nxt]
+            end[active[done]] = labels[nxt[done]]
+            active = active[~done]
+        moved = start[labels[start] != end]
+        labels[start] = end
+        traced[start] = True
+        # only points next to a moved one can have become boundary points
+        near = np.unique(_neighbours(moved, density.shape))
+        near = near[~traced[near] & ~is_max[near]]
+        near = near[(labels[_neighbours(near, density.shape)] != labels[near, None]).any(axis=1)]
+        pending = np.zeros(flat.size, dtype=bool)
+        pending[near] = True
+    return labels.reshape(density.shape)
+
+
+def _partition(charge: DensityGrid, reference: DensityGrid | None, vacuum: float | None,
+               method: Method) -> tuple[np.ndarray, float]:
     structure = charge.structure
     lattice = structure.lattice
-    basins = ongrid_basins((charge if reference is None else reference).density, lattice.matrix)
+    basins_of = neargrid_basins if method == "neargrid" else ongrid_basins
+    basins = basins_of((charge if reference is None else reference).density, lattice.matrix)
     maxima = np.unique(basins)
     frac = np.array(np.unravel_index(maxima, basins.shape)).T / np.array(basins.shape)
     owner_of_max = np.argmin(lattice.get_all_distances(frac, structure.frac_coords), axis=1)
@@ -190,11 +299,11 @@ def _ongrid(charge: DensityGrid, reference: DensityGrid | None, vacuum: float | 
     return np.bincount(owner, weights=per_voxel, minlength=len(structure)), vac_electrons
 
 
-def _run_binary(charge: DensityGrid, reference: DensityGrid | None, vacuum: float | None):
+def _run_binary(charge: DensityGrid, reference: DensityGrid | None, vacuum: float | None, method: Method):
     with tempfile.TemporaryDirectory(prefix="bader") as tmp:
         tmp = Path(tmp)
         write_chgcar(charge, tmp / "CHGCAR")
-        cmd = ["bader", "CHGCAR"]
+        cmd = ["bader", "CHGCAR", "-b", method]
         if reference is not None:
             write_chgcar(reference, tmp / "CHGCAR_ref")
             cmd += ["-ref", "CHGCAR_ref"]

@@ -79,6 +79,8 @@ class EngineResult(BaseModel):
     energies: list[float] = Field(default_factory=list, description="energy per ionic step (eV)")
     attempts: list[str] = Field(default_factory=list, description="what each failed attempt hit and the fix")
     files: dict[str, str] = Field(default_factory=dict, description="role → output file (e.g. density)")
+    valence: dict[str, float] = Field(default_factory=dict,
+                                      description="element → Z_val of the pseudopotential the run used (with a density)")
     code_version: str | None = Field(None, description="version the output reports, when known only then")
 
 

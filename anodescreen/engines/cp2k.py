@@ -122,9 +122,11 @@ class Cp2kEngine(BaseModel):
             if problem is None:
                 problem = out.problem if out is not None else "CP2K wrote no output"
                 if problem is None:
+                    valence = {el.symbol: float(self.valence(el.symbol)) for el in structure.composition}
                     return EngineResult(energy=out.energies[-1], structure=out.structure, converged=True,
                                         n_steps=len(out.energies), max_force=out.max_force, forces=out.forces,
-                                        energies=out.energies, attempts=attempts, files=out.files)
+                                        energies=out.energies, attempts=attempts, files=out.files,
+                                        valence=valence if "density" in out.files else {})
             nxt = self.retries[number - 1] if number <= len(self.retries) else None
             if nxt is not None and nxt.restart_from_last and out is not None and out.structure is not None:
                 current = out.structure

@@ -43,6 +43,10 @@ VDW_INCAR = {
 }
 
 
+#: role → file VASP writes for a Bader static (LCHARG + LAECHG)
+DENSITY_FILES = {"density": "CHGCAR", "core_density": "AECCAR0", "valence_density": "AECCAR2"}
+
+
 class VaspEngine(BaseModel):
     """VASP via atomate2 makers; needs ``vasp_std`` and POTCARs (or ``potcar_spec`` to write inputs only)."""
 
@@ -160,18 +164,44 @@ class VaspEngine(BaseModel):
         max_force = float(np.linalg.norm(forces, axis=1).max()) if forces is not None and len(forces) else None
         final = _original_order(doc.output.structure, structure, order)
         converged = doc.state.value == "successful" and (task == "static" or len(steps) < self.max_steps)
-        files = {}
-        if self.write_density and task == "static":  # LAECHG: core + valence reference for Bader basins
-            files = {role: str(workdir / name) for role, name in
-                     (("density", "CHGCAR"), ("core_density", "AECCAR0"), ("valence_density", "AECCAR2"))}
+        files, valence = density_outputs(workdir) if self.write_density and task == "static" else ({}, {})
         if forces is not None:
             unsorted = np.empty_like(forces)
             unsorted[order] = forces
             forces = unsorted.tolist()
         return EngineResult(energy=float(doc.output.energy), structure=final, converged=converged,
                             n_steps=max(1, len(steps)), max_force=max_force, energies=energies, forces=forces,
-                            attempts=[str(c) for c in (doc.custodian or [])], files=files,
+                            attempts=[str(c) for c in (doc.custodian or [])], files=files, valence=valence,
                             code_version=calc.vasp_version)
+
+
+def _output_file(workdir: Path, name: str) -> Path | None:
+    """``name`` in ``workdir`` as VASP wrote it or as atomate2 left it (gzipped), if there."""
+    return next((p for p in (workdir / name, workdir / f"{name}.gz") if p.is_file()), None)
+
+
+def density_outputs(workdir: Path) -> tuple[dict[str, str], dict[str, float]]:
+    """The densities a LAECHG static left in ``workdir`` (role → file) and the POTCARs' ZVAL per element."""
+    files = {role: str(path) for role, name in DENSITY_FILES.items()
+             if (path := _output_file(workdir, name)) is not None}
+    return files, potcar_valence(_output_file(workdir, "vasprun.xml"))
+
+
+def potcar_valence(vasprun: Path | None) -> dict[str, float]:
+    """Element → ZVAL of the POTCARs a run used, from vasprun.xml's atominfo (empty if absent)."""
+    import gzip
+    import xml.etree.ElementTree as ET
+
+    if vasprun is None:
+        return {}
+    with (gzip.open if vasprun.suffix == ".gz" else open)(vasprun, "rb") as handle:
+        for _, elem in ET.iterparse(handle):
+            if elem.tag == "array" and elem.get("name") == "atomtypes":
+                fields = [f.text.strip() for f in elem.findall("field")]
+                rows = [[c.text.strip() for c in rc.findall("c")] for rc in elem.iter("rc")]
+                element, zval = fields.index("element"), fields.index("valence")
+                return {row[element]: float(row[zval]) for row in rows}
+    return {}
 
 
 def _original_order(final: Structure, initial: Structure, order: list[int]) -> Structure:

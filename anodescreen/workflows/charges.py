@@ -3,7 +3,8 @@
 The combined system, the host alone and the adsorbate alone are computed at the combined
 geometry with the same engine and grid (DOMAIN.md §2). Bader basins come from the
 all-electron reference density when the engine writes one (VASP LAECHG), else from the
-valence density itself (CP2K cube); Z_val is the valence of the pseudopotential used.
+valence density itself (CP2K cube); Z_val is the valence of the pseudopotential the run
+reports (CP2K: its GTH potential; VASP: the POTCAR ZVAL in vasprun.xml).
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ def charge_analysis(engine, structure: Structure, adsorbate: list[int], workdir:
         raise AnodescreenError(f"engine {engine.name} writes no charge density (use cp2k or vasp)", "engine")
     if not adsorbate or max(adsorbate) >= len(structure):
         raise AnodescreenError(f"adsorbate indices {adsorbate} not in a {len(structure)}-site structure", "charges")
-    if valence is None and not hasattr(engine, "valence"):
-        raise AnodescreenError(f"give the valence (ZVAL) of each element for engine {engine.name}", "valence")
     dense = engine.model_copy(update={"write_density": True})
     rest = [i for i in range(len(structure)) if i not in adsorbate]
     parts = {"combined": structure,
@@ -61,9 +60,8 @@ def charge_analysis(engine, structure: Structure, adsorbate: list[int], workdir:
         grids[role] = _density(result.files, role)
         if role == "combined":
             reference = _reference_density(result.files)
+            valence = valence or result.valence  # the pseudopotentials the run used
         files |= {f"{role} {k}": v for k, v in result.files.items()}
-    if valence is None:
-        valence = {el.symbol: dense.valence(el.symbol) for el in structure.composition}
     charges = bader_charges(grids["combined"], valence, reference)
     height = float(np.mean(structure.cart_coords[adsorbate, 2]))
     difference = density_difference(grids["combined"], grids["host"], grids["adsorbate"], height)

@@ -220,9 +220,9 @@ class CampaignSpec(_Strict):
 
     @model_validator(mode="after")
     def _charges_need_a_density(self) -> CampaignSpec:
-        if "bader_charge" in self.calculations and self.engine.name != "cp2k":
-            raise AnodescreenError(f"bader_charge needs a charge density and the pseudopotential valence: "
-                                   f"use engine cp2k (engine {self.engine.name} is not wired)", "calculations")
+        if "bader_charge" in self.calculations and self.engine.name not in ("cp2k", "vasp"):
+            raise AnodescreenError(f"bader_charge needs a charge density: use engine cp2k or vasp "
+                                   f"(engine {self.engine.name} writes none)", "calculations")
         return self
 
     @model_validator(mode="after")
