@@ -22,8 +22,10 @@ def test_diffusion_barriers_on_graphene_are_stored_with_their_profiles(memory_st
         "calculations": ["binding_energy", "diffusion_barrier"], "references": ["bulk"],
         "neb": {"images": 3, "fmax": 0.1}, "engine": {"name": "mlip", "fmax": 0.05}})
     report = run_campaign(spec, memory_stores, root_dir=tmp_path)
-    assert [name for name, _ in report.stages] == ["compute", "NEB and charges"]
+    assert [name for name, _ in report.stages] == ["compute", "NEB endpoints", "NEB and charges"]
     barriers = _rows(memory_stores, "diffusion_barrier")
+    # 6 hops, 12 endpoints, but each endpoint is relaxed once: one per site (hollow, bridge, top)
+    assert len(barriers) == 6 and report.stages[1][1].computed == 3
     assert "hollow→hollow via bridge" in barriers
     row = barriers["hollow→hollow via bridge"]
     details = row["details"]

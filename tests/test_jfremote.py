@@ -45,8 +45,8 @@ def test_campaign_runs_through_jobflow_remote_into_the_store(project, tmp_path):
     jobs = list(proj.get_job_controller().jobs.find({}, {"job.name": 1, "worker": 1, "state": 1}))
     assert len(jobs) > 6 + 1 and {j["state"] for j in jobs} == {"COMPLETED"}
     assert all(j["worker"] == ("harvest" if j["job"]["name"].startswith("harvest_") else "cluster") for j in jobs)
-    assert [j["job"]["name"] for j in jobs if j["worker"] == "harvest"] == ["harvest_jfr_tiny_compute",
-                                                                          "harvest_jfr_tiny_NEB_and_charges"]
+    assert [j["job"]["name"] for j in jobs if j["worker"] == "harvest"] == [
+        "harvest_jfr_tiny_compute", "harvest_jfr_tiny_NEB_endpoints", "harvest_jfr_tiny_NEB_and_charges"]
     rows = list(stores.results.query({}, properties=["kind", "site", "campaigns"]))
     assert sorted(r["site"] for r in rows if r["kind"] == "binding_energy") == ["bridge", "hollow", "top"]
     assert any(r["kind"] == "diffusion_barrier" for r in rows)
@@ -61,7 +61,7 @@ def test_campaign_runs_through_jobflow_remote_into_the_store(project, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 jobs added" in result.output and "(0 calculations + harvest)" in result.output
     result = CliRunner().invoke(app, ["status", "--project", "anodescreen", "--db-config", str(db)])
-    assert f"jobflow-remote jfr_tiny: COMPLETED {len(jobs) + 2}" in result.output, result.output
+    assert f"jobflow-remote jfr_tiny: COMPLETED {len(jobs) + 3}" in result.output, result.output
 
 
 def test_project_must_write_to_the_campaign_store(project, tmp_path):

@@ -113,11 +113,16 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
 
 
 def _neb(request: CalcRequest, engine: Engine, folder: Path) -> dict:
-    """Relax both endpoints with ``engine``, then climbing-image NEB on its calculator."""
+    """Climbing-image NEB on ``engine``'s calculator, after relaxing the endpoints unless they were."""
     from anodescreen.workflows.neb import NebSettings, relaxed_endpoints, run_neb
+    from anodescreen.workflows.plan import RELAXED_ENDPOINTS
 
-    initial, final = relaxed_endpoints(engine, request.structure, request.final, folder)
-    outcome = run_neb(initial, final, engine.calculator(folder / "neb"), NebSettings(**request.settings))
+    settings = dict(request.settings)
+    if settings.pop(RELAXED_ENDPOINTS, False):
+        initial, final = request.structure, request.final
+    else:
+        initial, final = relaxed_endpoints(engine, request.structure, request.final, folder)
+    outcome = run_neb(initial, final, engine.calculator(folder / "neb"), NebSettings(**settings))
     saddle = outcome.barrier.saddle_image
     details = {**asdict(outcome.barrier), "images": [im.as_dict() for im in outcome.images],
                "image_energies": outcome.energies, "force_calls": outcome.force_calls, "method": outcome.method}

@@ -211,12 +211,14 @@ def _kinds(spec: CampaignSpec, host: _Host) -> list[str]:
     return kinds
 
 
-def plan_followups(plan: Plan, calcs: dict) -> Plan:
+def plan_followups(plan: Plan, calcs: dict, endpoints: dict | None = None) -> Plan:
     """NEB paths and charge analyses built on the stored relaxations of ``plan`` (``calcs``: stored_calcs).
 
     diffusion_barrier: every hop between sites of each host's region, endpoints placed on the
     relaxed host (in a gallery: on the most favourable relaxed complex without its metal, so
-    the gap is the one the metal opened) and relaxed again inside the NEB job. bader_charge: the most favourable
+    the gap is the one the metal opened). ``endpoints`` (stored_calcs of :func:`endpoint_plan`):
+    the endpoints' own relaxations, each done once however many hops share it; a NEB whose
+    endpoints are there starts from them, else it relaxes its endpoints itself. bader_charge: the most favourable
     relaxed complex of each host × adsorbate (what papers report), with its Δρ(z) as a
     charge_depletion row.
     """
@@ -253,8 +255,12 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
             hops = diffusion_hops(ideal, host.region, host.centre, host.site_radius) if base else []
             for hop in hops:
                 label = f"{host.info.label}/{metal}:{hop.label}"
-                key = follow.add(label, "neb", add_adsorbate(base, metal, hop.start),
-                                 final=add_adsorbate(base, metal, hop.end), settings=spec.neb.model_dump())
+                ends = [add_adsorbate(base, metal, hop.start), add_adsorbate(base, metal, hop.end)]
+                settings = spec.neb.model_dump()
+                relaxed_ends = [_relaxed_endpoint(follow, end, endpoints) for end in ends]
+                if all(relaxed_ends):
+                    ends, settings = relaxed_ends, settings | {RELAXED_ENDPOINTS: True}
+                key = follow.add(label, "neb", ends[0], final=ends[1], settings=settings)
                 follow.quantities.append(Quantity(
                     kind="diffusion_barrier", host=host.info, adsorbate=AdsorbateInfo(element=metal), site=hop.label,
                     region=host.region, complex_key=key, host_key=key, reference_keys={}, complex_label=label))
@@ -275,6 +281,28 @@ def plan_followups(plan: Plan, calcs: dict) -> Plan:
                     kind=kind, host=host.info, adsorbate=lowest.adsorbate, site=lowest.site, region=host.region,
                     complex_key=key, host_key=key, reference_keys={}, complex_label=label))
     return follow
+
+
+#: NEB settings flag: the endpoints are already relaxed (by the endpoint stage)
+RELAXED_ENDPOINTS = "relaxed_endpoints"
+
+
+def endpoint_plan(follow: Plan) -> Plan:
+    """Relaxations of the endpoints of every NEB in ``follow``; an endpoint shared by hops is one calculation."""
+    plan = Plan(follow.spec, follow.engine)
+    for request in follow.calcs.values():
+        if request.task == "neb":
+            plan.add(f"{request.label}:initial", "relax", request.structure)
+            plan.add(f"{request.label}:final", "relax", request.final)
+    return plan
+
+
+def _relaxed_endpoint(plan: Plan, structure: Structure, endpoints: dict | None) -> Structure | None:
+    key = CalcRequest(label="", task="relax", structure=structure).key(plan.engine)
+    doc = endpoints.get(key, (None,))[0] if endpoints else None
+    if doc is None or doc.state != "successful":
+        return None
+    return Structure.from_dict(doc.structure)
 
 
 def _plan_loading(follow: Plan, host: _Host, metal: str, host_key: str, ranked: list[Quantity],

@@ -3,7 +3,8 @@
 Without a funnel: ``compute`` (every site at the campaign's engine). With one: ``screen
 <model>`` per potential, then ``DFT <engine>`` on the sites the potentials chose. Then, if
 the spec asks for NEB, charges or SAC loading with 2+ atoms, ``NEB and charges`` on the
-relaxations of the previous stage. A stage's plan depends only on the spec and the stored
+relaxations of the previous stage; with NEB, ``NEB endpoints`` comes first and relaxes
+every hop endpoint once, so NEB jobs start from relaxed endpoints. A stage's plan depends only on the spec and the stored
 calculations of the stages before it, so every launcher (local, FireWorks, jobflow-remote) runs the same stages and
 a stage can be planned again anywhere, at any time, with the same result.
 """
@@ -13,10 +14,11 @@ from __future__ import annotations
 from anodescreen.db.stores import Stores
 from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
 from anodescreen.workflows.harvest import stored_calcs
-from anodescreen.workflows.plan import Plan, plan_campaign, plan_followups
+from anodescreen.workflows.plan import Plan, endpoint_plan, plan_campaign, plan_followups
 from anodescreen.workflows.spec import CampaignSpec
 
 FOLLOWUP_STAGE = "NEB and charges"
+ENDPOINT_STAGE = "NEB endpoints"
 
 
 def stage_names(spec: CampaignSpec) -> list[str]:
@@ -25,6 +27,8 @@ def stage_names(spec: CampaignSpec) -> list[str]:
         names = ["compute"]
     else:
         names = [f"screen {model}" for model in spec.funnel.screen] + [f"DFT {spec.engine.name}"]
+    if "diffusion_barrier" in spec.calculations:
+        names.append(ENDPOINT_STAGE)
     if spec.has_followups:
         names.append(FOLLOWUP_STAGE)
     return names
@@ -37,9 +41,16 @@ def stage_plan(spec: CampaignSpec, stores: Stores, index: int) -> Plan:
         return plan_campaign(spec)
     if name.startswith("screen "):
         return plan_campaign(spec, _screen_engine(spec, name.removeprefix("screen ")))
-    if name == FOLLOWUP_STAGE:
-        base = stage_plan(spec, stores, index - 1)
-        return plan_followups(base, stored_calcs(stores, list(base.calcs)))
+    if name in (ENDPOINT_STAGE, FOLLOWUP_STAGE):
+        names = stage_names(spec)
+        first = names.index(ENDPOINT_STAGE) if ENDPOINT_STAGE in names else index
+        base = stage_plan(spec, stores, first - 1)
+        calcs = stored_calcs(stores, list(base.calcs))
+        follow = plan_followups(base, calcs)
+        if ENDPOINT_STAGE not in names:
+            return follow
+        ends = endpoint_plan(follow)
+        return ends if name == ENDPOINT_STAGE else plan_followups(base, calcs, stored_calcs(stores, list(ends.calcs)))
     return plan_campaign(spec, spec.engine, allowed_sites(funnel_decisions(spec, stores)))
 
 
