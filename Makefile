@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: example test install install-test system
+.PHONY: example test lint install install-test system
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,5 +31,8 @@ example: install
 	$(BIN)/anodescreen run examples/sac_li_screen.yaml
 	$(BIN)/anodescreen query --adsorbate Li
 
-test: install-test system
+lint: install-test
+	$(BIN)/ruff check -q .
+
+test: install-test system lint
 	$(BIN)/python -m pytest

@@ -84,7 +84,7 @@ def test_gallery_hops_in_ab_bilayer_start_from_the_opened_gap(memory_stores, tmp
     forward and reverse barriers. VASP PBE-D3 puts this hop near 0.07 eV (npj Unconv. Comput. 2, 28)."""
     from anodescreen.workflows.harvest import harvest
     from anodescreen.workflows.plan import Plan
-    from anodescreen.workflows.stages import stage_plan
+    from anodescreen.workflows.stages import FOLLOWUP_STAGE, stage_names, stage_plan
 
     spec = CampaignSpec.model_validate({
         "name": "blg_hops", "hosts": [{"family": "bilayer", "stackings": ["AB"], "size": "3x3"}],
@@ -93,7 +93,8 @@ def test_gallery_hops_in_ab_bilayer_start_from_the_opened_gap(memory_stores, tmp
     report = run_campaign(spec.model_copy(update={"calculations": ["intercalation_energy"]}), memory_stores,
                           root_dir=tmp_path)
     assert report.stages[0][1].failed == []
-    follow = stage_plan(spec, memory_stores, 1)
+    # the NEB stage without the endpoint stage run: each NEB relaxes its own endpoints
+    follow = stage_plan(spec, memory_stores, stage_names(spec).index(FOLLOWUP_STAGE))
     hops = {q.site: q for q in follow.quantities}
     # AB gallery: sites hollow-top (×2 per cell, equivalent), hollow-bridge, top; six distinct hops
     assert set(hops) == {"hollow-top→hollow-top", "hollow-top→hollow-bridge", "hollow-top→top via hollow-bridge",

@@ -46,8 +46,8 @@ def _registry(structure):
     over_atom = []
     for u in upper:
         d = [np.linalg.norm(structure.lattice.get_cartesian_coords(
-            np.mod(structure.lattice.get_fractional_coords([*(u[:2] - l[:2]), 0]) + 0.5, 1) - 0.5))
-            for l in lower]
+            np.mod(structure.lattice.get_fractional_coords([*(u[:2] - w[:2]), 0]) + 0.5, 1) - 0.5))
+            for w in lower]
         over_atom.append(min(d) < 1e-6)
     return over_atom
 

@@ -10,7 +10,6 @@ import sys
 import warnings
 from functools import wraps
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -54,7 +53,7 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
 
-def _open(db_config: Optional[Path], spec_store: str | None = None):
+def _open(db_config: Path | None, spec_store: str | None = None):
     from anodescreen.db.stores import open_stores
 
     return open_stores(db_config if db_config is not None else spec_store)
@@ -64,7 +63,7 @@ def _open(db_config: Optional[Path], spec_store: str | None = None):
 @_one_line_errors
 def run(
     spec: Path = typer.Argument(..., help="campaign YAML file"),
-    db_config: Optional[Path] = DbConfig,
+    db_config: Path | None = DbConfig,
     retry_failed: bool = typer.Option(False, help="recompute calculations stored as failed"),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), min=1,
                                 help="calculations run in parallel (each gets cores/workers threads)"),
@@ -110,19 +109,19 @@ def run(
 @_one_line_errors
 def submit(
     spec: Path = typer.Argument(..., help="campaign YAML file"),
-    launcher: Optional[str] = typer.Option(None, help="fireworks or jobflow-remote (default: the spec's "
+    launcher: str | None = typer.Option(None, help="fireworks or jobflow-remote (default: the spec's "
                                                       "launcher, else fireworks)"),
     launchpad: Path = typer.Option(Path("db_config/launchpad.yaml"), help="LaunchPad config"),
-    queue: Optional[Path] = typer.Option(None, help="queue config (db_config/queue_slurm.yaml or queue_pbs.yaml): "
+    queue: Path | None = typer.Option(None, help="queue config (db_config/queue_slurm.yaml or queue_pbs.yaml): "
                                                     "also submit batch jobs that run the workers"),
     jobs: int = typer.Option(1, min=1, help="batch jobs to submit with --queue"),
-    project: Optional[str] = typer.Option(None, help="jobflow-remote project (default: jobflow-remote's default)"),
-    worker: Optional[str] = typer.Option(None, help="jobflow-remote worker for the calculations"),
-    harvest_worker: Optional[str] = typer.Option(None, help="jobflow-remote worker that reaches the store, for "
+    project: str | None = typer.Option(None, help="jobflow-remote project (default: jobflow-remote's default)"),
+    worker: str | None = typer.Option(None, help="jobflow-remote worker for the calculations"),
+    harvest_worker: str | None = typer.Option(None, help="jobflow-remote worker that reaches the store, for "
                                                             "the stage jobs that harvest (default: --worker)"),
     wait: bool = typer.Option(False, help="jobflow-remote: run the runner here until every job is done"),
     retry_failed: bool = typer.Option(False, help="include calculations stored as failed"),
-    db_config: Optional[Path] = DbConfig,
+    db_config: Path | None = DbConfig,
 ) -> None:
     """Add a campaign to a FireWorks LaunchPad (with --queue, also submit workers) or a jobflow-remote project."""
     from anodescreen.workflows.spec import load_spec
@@ -207,7 +206,7 @@ def worker(
 def rerun(
     spec: Path = typer.Argument(..., help="campaign YAML file"),
     failed: bool = typer.Option(True, "--failed/--no-failed", help="recompute the calculations stored as failed"),
-    db_config: Optional[Path] = DbConfig,
+    db_config: Path | None = DbConfig,
     workers: int = typer.Option(1, min=1),
 ) -> None:
     """Run a campaign again, recomputing its failed calculations (each engine applies its retry policy)."""
@@ -216,10 +215,10 @@ def rerun(
 
 @app.command()
 @_one_line_errors
-def status(db_config: Optional[Path] = DbConfig,
-           launchpad: Optional[Path] = typer.Option(None, help="also show Firework states from this LaunchPad "
+def status(db_config: Path | None = DbConfig,
+           launchpad: Path | None = typer.Option(None, help="also show Firework states from this LaunchPad "
                                                                "config (db_config/launchpad*.yaml)"),
-           project: Optional[str] = typer.Option(None, help="also show job states from this jobflow-remote "
+           project: str | None = typer.Option(None, help="also show job states from this jobflow-remote "
                                                             "project")) -> None:
     """Calculations by state (with failure reasons), stored rows by kind, and launcher job states."""
     launchers = []
@@ -293,27 +292,27 @@ def _where(pairs: list[str] | None) -> dict[str, object]:
 @app.command()
 @_one_line_errors
 def query(
-    family: Optional[str] = typer.Option(None, help="sac, graphene, bilayer, ..."),
-    host: Optional[str] = typer.Option(None, help="host label, e.g. 'Fe-N4@G(5x5)'"),
-    metal: Optional[str] = typer.Option(None, help="single-atom metal of SAC hosts"),
-    adsorbate: Optional[str] = typer.Option(None, help="alkali element"),
-    site: Optional[str] = typer.Option(None),
-    kind: Optional[str] = typer.Option(None, help="binding_energy, intercalation_energy, formation_energy, ..."),
-    reference: Optional[str] = typer.Option(None, help="bulk, atom, elements or none"),
-    engine: Optional[str] = typer.Option(None, help="mlip, cp2k or vasp"),
-    campaign: Optional[str] = typer.Option(None),
-    where: Optional[list[str]] = Where,
-    min_value: Optional[float] = typer.Option(None, "--min", help="lowest value"),
-    max_value: Optional[float] = typer.Option(None, "--max", help="highest value"),
+    family: str | None = typer.Option(None, help="sac, graphene, bilayer, ..."),
+    host: str | None = typer.Option(None, help="host label, e.g. 'Fe-N4@G(5x5)'"),
+    metal: str | None = typer.Option(None, help="single-atom metal of SAC hosts"),
+    adsorbate: str | None = typer.Option(None, help="alkali element"),
+    site: str | None = typer.Option(None),
+    kind: str | None = typer.Option(None, help="binding_energy, intercalation_energy, formation_energy, ..."),
+    reference: str | None = typer.Option(None, help="bulk, atom, elements or none"),
+    engine: str | None = typer.Option(None, help="mlip, cp2k or vasp"),
+    campaign: str | None = typer.Option(None),
+    where: list[str] | None = Where,
+    min_value: float | None = typer.Option(None, "--min", help="lowest value"),
+    max_value: float | None = typer.Option(None, "--max", help="highest value"),
     best: bool = typer.Option(False, help="only the best site per host × adsorbate"),
-    group: Optional[str] = typer.Option(None, help="keep the best row per these columns, e.g. 'metal,adsorbate'"
+    group: str | None = typer.Option(None, help="keep the best row per these columns, e.g. 'metal,adsorbate'"
                                                    " (within kind × reference × level of theory)"),
     sort: str = typer.Option("value", help="column to sort by within each kind × reference"),
     desc: bool = typer.Option(False, help="sort descending"),
-    limit: Optional[int] = typer.Option(None, min=1),
+    limit: int | None = typer.Option(None, min=1),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     as_csv: bool = typer.Option(False, "--csv", help="print CSV"),
-    db_config: Optional[Path] = DbConfig,
+    db_config: Path | None = DbConfig,
 ) -> None:
     """Stored results, most favourable first. Filterable fields: the options above and, with
     --where, motif, stacking, phase, count, final_site, method, vdw, is_dft, lot_key."""
@@ -341,9 +340,9 @@ def query(
 @_one_line_errors
 def export(
     path: Path = typer.Argument(..., help="output file: .json, .db (ASE database), .csv or .extxyz"),
-    where: Optional[list[str]] = Where,
+    where: list[str] | None = Where,
     force: bool = typer.Option(False, help="replace an existing file"),
-    db_config: Optional[Path] = DbConfig,
+    db_config: Path | None = DbConfig,
 ) -> None:
     """Write stored rows (all, or those matching --where) to a file ASE and pandas read."""
     from anodescreen.db.exchange import export_rows
@@ -360,7 +359,7 @@ def export(
 @_one_line_errors
 def import_(
     path: Path = typer.Argument(..., help="a .json or .db file written by 'anodescreen export'"),
-    db_config: Optional[Path] = DbConfig,
+    db_config: Path | None = DbConfig,
 ) -> None:
     """Add exported rows to this store; rows it already holds are not duplicated."""
     from anodescreen.db.exchange import import_rows
@@ -377,9 +376,9 @@ def import_(
 @_one_line_errors
 def report(
     output: Path = typer.Option(Path("report.html"), "-o", "--output", help="HTML file to write"),
-    campaign: Optional[str] = typer.Option(None, help="only this campaign's rows"),
-    where: Optional[list[str]] = Where,
-    db_config: Optional[Path] = DbConfig,
+    campaign: str | None = typer.Option(None, help="only this campaign's rows"),
+    where: list[str] | None = Where,
+    db_config: Path | None = DbConfig,
 ) -> None:
     """One self-contained HTML page: energy maps, NEB profiles, Δρ(z), parity with literature."""
     from anodescreen.db.report import write_report
@@ -398,14 +397,14 @@ def report(
 @_one_line_errors
 def reproduce_(
     engine: str = typer.Option("mlip", help="mlip, cp2k or vasp (their default settings)"),
-    option: Optional[list[str]] = typer.Option(None, "--engine-option",
+    option: list[str] | None = typer.Option(None, "--engine-option",
                                                help="KEY=VALUE engine setting, repeatable (e.g. cutoff=300)"),
-    only: Optional[list[str]] = typer.Option(None, help="target names or categories, repeatable; 'prefix*' works"),
+    only: list[str] | None = typer.Option(None, help="target names or categories, repeatable; 'prefix*' works"),
     list_targets: bool = typer.Option(False, "--list", help="list the targets and exit"),
     as_json: bool = typer.Option(False, "--json", help="print the outcomes as JSON"),
-    plot: Optional[Path] = typer.Option(Path("reproduce-parity.png"), help="parity plot to write"),
+    plot: Path | None = typer.Option(Path("reproduce-parity.png"), help="parity plot to write"),
     workers: int = typer.Option(1, min=1, help="calculations run in parallel"),
-    db_config: Optional[Path] = DbConfig,
+    db_config: Path | None = DbConfig,
 ) -> None:
     """Recompute literature targets with an engine; table of deviations, MAE per category, parity plot."""
     import yaml
@@ -489,7 +488,7 @@ def _table(rows: list[dict]) -> None:
 
 @app.command()
 @_one_line_errors
-def references(db_config: Optional[Path] = DbConfig) -> None:
+def references(db_config: Path | None = DbConfig) -> None:
     """The reference registry: bulk metals, atoms and elemental ground states per level of theory."""
     from anodescreen.db.queries import stored_references
 
@@ -507,7 +506,7 @@ def references(db_config: Optional[Path] = DbConfig) -> None:
 @app.command()
 @_one_line_errors
 def show(row_id: str = typer.Argument(..., help="row id or a unique prefix of it"),
-         db_config: Optional[Path] = DbConfig) -> None:
+         db_config: Path | None = DbConfig) -> None:
     """Everything stored for one row, as JSON."""
     from anodescreen.db.queries import get_row
 
@@ -524,7 +523,7 @@ def build(
     output: Path = typer.Option(..., "-o", "--output", help="folder to write into"),
     metal: str = typer.Option("Fe", help="SAC metal, or the element of a reference"),
     motif: str = typer.Option("N4", help="SAC pocket"),
-    size: Optional[str] = typer.Option(None, help="supercell, e.g. 5x5 or r3xr3"),
+    size: str | None = typer.Option(None, help="supercell, e.g. 5x5 or r3xr3"),
     stacking: str = typer.Option("AB", help="bilayer stacking"),
     layers: int = typer.Option(1, help="bilayer: metal layers (1-4)"),
     defect: str = typer.Option("pristine", help="graphene defect"),
@@ -532,7 +531,7 @@ def build(
     region: str = typer.Option("gallery", help="heterostructure sites: gallery, top or bottom"),
     material: str = typer.Option("Cu", help="slab material (element or SEI formula) or compound formula"),
     miller: str = typer.Option("111", help="slab surface"),
-    adsorbate: Optional[str] = typer.Option(None, help="also write host + this alkali on every site"),
+    adsorbate: str | None = typer.Option(None, help="also write host + this alkali on every site"),
     site_radius: float = typer.Option(3.0, help="SAC sites within this distance of the metal (Å)"),
 ) -> None:
     """Write structures (POSCAR, CIF, extxyz) and a summary table, without computing."""

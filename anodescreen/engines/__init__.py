@@ -5,7 +5,7 @@ and ``VaspEngine`` (atomate2 VASP input sets) share the
 :class:`~anodescreen.engines.base.Engine` protocol; a spec picks one by ``name``.
 """
 
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
@@ -14,7 +14,7 @@ from anodescreen.engines.cp2k import Cp2kEngine
 from anodescreen.engines.mlip import MLIPEngine
 from anodescreen.engines.vasp import VaspEngine
 
-AnyEngine = Annotated[Union[MLIPEngine, Cp2kEngine, VaspEngine], Field(discriminator="name")]
+AnyEngine = Annotated[MLIPEngine | Cp2kEngine | VaspEngine, Field(discriminator="name")]
 
 
 def engine_from_fields(fields: dict) -> Engine:

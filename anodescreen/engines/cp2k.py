@@ -147,7 +147,7 @@ class Cp2kEngine(BaseModel):
         exe = shutil.which(self.command)
         if exe is None:
             raise AnodescreenError(f"CP2K executable {self.command!r} not found (make cp2k installs it)", "engine")
-        procs = self.mpi_procs or int(os.environ.get("ANODESCREEN_CORES", 0)) or os.cpu_count() or 1
+        procs = self.mpi_procs or int(os.environ.get("ANODESCREEN_CORES", "0")) or os.cpu_count() or 1
         cmd = [exe, "-i", f"{PROJECT}.inp", "-o", f"{PROJECT}.out"]
         if procs > 1 and shutil.which("mpirun"):
             cmd = ["mpirun", "--oversubscribe", "-np", str(procs), *cmd]

@@ -114,7 +114,7 @@ def _formation_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign:
 
 def _derived_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> ResultRow:
     """A quantity without a chemical potential: barrier, charge, Δq_z or SAC distortion."""
-    doc, job = calcs[q.complex_key]
+    doc, _ = calcs[q.complex_key]
     details = doc.details
     if q.kind == "diffusion_barrier":
         value = details["forward"]

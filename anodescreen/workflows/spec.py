@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -125,7 +125,7 @@ class SlabHosts(_Strict):
         return value
 
 
-Hosts = Annotated[Union[SacHosts, GrapheneHosts, BilayerHosts, HeterostructureHosts, SlabHosts],
+Hosts = Annotated[SacHosts | GrapheneHosts | BilayerHosts | HeterostructureHosts | SlabHosts,
                   Field(discriminator="family")]
 _FAMILIES = {"sac", "graphene", "bilayer", "heterostructure", "slab"}
 
