@@ -1,7 +1,9 @@
 """Stand-in for the VASP binary: replays a real calculation's outputs into the cwd.
 
 Usage: ``python fake_vasp.py REFERENCE_DIR``. Copies vasprun.xml, OUTCAR, CONTCAR,
-OSZICAR (gzipped or not) from REFERENCE_DIR, as atomate2's tests do for VASP.
+OSZICAR (gzipped or not) from REFERENCE_DIR, as atomate2's tests do for VASP. A NEB
+(image folders 00…N+1 in the cwd) gets each intermediate image's outputs from the
+reference's folder of the same name; VASP writes nothing in the endpoint folders.
 """
 
 import gzip
@@ -9,12 +11,21 @@ import shutil
 import sys
 from pathlib import Path
 
+OUTPUTS = ("vasprun.xml", "OUTCAR", "CONTCAR", "OSZICAR")
+
+
+def replay(reference: Path, target: Path) -> None:
+    for name in OUTPUTS:
+        for candidate in (reference / name, reference / f"{name}.gz"):
+            if candidate.exists():
+                opener = gzip.open if candidate.suffix == ".gz" else open
+                with opener(candidate, "rb") as src, open(target / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                break
+
+
 reference = Path(sys.argv[1])
-for name in ("vasprun.xml", "OUTCAR", "CONTCAR", "OSZICAR"):
-    for candidate in (reference / name, reference / f"{name}.gz"):
-        if candidate.exists():
-            opener = gzip.open if candidate.suffix == ".gz" else open
-            with opener(candidate, "rb") as src, open(name, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            break
+images = sorted(p for p in Path.cwd().glob("[0-9][0-9]") if p.is_dir())
+for folder in images[1:-1] if images else [Path.cwd()]:
+    replay(reference / folder.name if images else reference, folder)
 print("replayed", reference)

@@ -275,9 +275,9 @@ def test_mlip_neb_of_li_between_graphene_hollows_is_symmetric(tmp_path):
     host = graphene("2x2")
     hop = next(h for h in diffusion_hops(host) if h.label == "hollow→hollow via bridge")
     engine = MLIPEngine(fmax=0.02)
-    start, end = relaxed_endpoints(engine, add_adsorbate(host, "Li", hop.start), add_adsorbate(host, "Li", hop.end),
-                                   tmp_path)
-    out = run_neb(start, end, engine.calculator(), NebSettings(images=3, fmax=0.05, max_steps=150))
+    (start, end), energies = relaxed_endpoints(engine, add_adsorbate(host, "Li", hop.start),
+                                               add_adsorbate(host, "Li", hop.end), tmp_path)
+    out = run_neb(start, end, engine.calculator(), NebSettings(images=3, fmax=0.05, max_steps=150), energies)
     assert out.converged
     assert out.barrier.forward == pytest.approx(out.barrier.reverse, abs=0.02)  # equivalent endpoints
     assert 0.05 < out.barrier.forward < 0.8  # PBE literature for Li hollow→bridge→hollow: ≈0.3 eV

@@ -152,3 +152,42 @@ def test_bader_outputs_of_a_real_laechg_run_give_charges_with_the_runs_valence(s
     assert charges.electrons == pytest.approx(expected["charges"], abs=1e-3)
     assert charges.charges == pytest.approx([1.0 - expected["charges"][0], 1.0 - expected["charges"][1],
                                             6.0 - expected["charges"][2]], abs=1e-3)
+
+
+def test_vasp_neb_replayed_from_a_real_vtst_run(shared_fixtures, tmp_path):
+    """Li hop between AB graphene layers, VASP 5.4.4 + VTST, 7 images (npj Unconv. Comput. 2, 28):
+    highest images 02 and 06 at E0 = −336.39078459 eV, endpoints at −336.45920117 and −336.45920102 eV
+    (MANIFEST.md), so 0.06842 eV forward and reverse."""
+    from anodescreen.workflows.plan import RELAXED_ENDPOINTS
+
+    reference = shared_fixtures / "npjuc_bilayer_graphene_li" / "fig-2d-NEB" / "NEB"
+    initial, final = (Structure.from_file(reference / name / "POSCAR") for name in ("00", "08"))
+    engine = VaspEngine(encut=400, kspacing=0.067, sigma=0.1, ediff=1e-6, potcar_spec=True, custodian=False,
+                        command=f"{sys.executable} {FAKE_VASP} {reference}")
+    settings = {"images": 7, "interpolation": "linear", "climb": False, "fmax": 0.02, "max_steps": 200,
+                RELAXED_ENDPOINTS: [-336.45920117, -336.45920102]}
+    request = CalcRequest(label="Li@AB-BLG hop", task="neb", structure=initial, final=final, settings=settings)
+    doc = run_engine(request, engine, tmp_path)
+    assert doc.state == "successful", doc.reason
+    d = doc.details
+    assert d["forward"] == pytest.approx(-336.39078459 + 336.45920117, abs=1e-7)
+    assert d["reverse"] == pytest.approx(-336.39078459 + 336.45920102, abs=1e-7)
+    assert d["saddle_image"] in (2, 6) and len(d["image_energies"]) == 9
+    assert d["spline_forward"] >= d["forward"]
+    assert "VTST" in d["method"] and doc.n_steps > 7
+    run = tmp_path / doc.calc_key / "neb"
+    # the tags of the upstream run's INCAR (NCORE, ISYM, LREAL, ISTART, PREC aside)
+    incar, upstream = Incar.from_file(run / "INCAR"), Incar.from_file(reference / "INCAR")
+    for tag in ("IMAGES", "SPRING", "LCLIMB", "IBRION", "POTIM", "IOPT", "IVDW", "ENCUT", "ISMEAR", "SIGMA",
+                "EDIFF", "EDIFFG", "NSW", "ISIF", "ISPIN"):
+        assert incar[tag] == upstream[tag], tag
+    assert Kpoints.from_file(run / "03" / "KPOINTS").kpts == Kpoints.from_file(reference / "KPOINTS").kpts
+    # the band as written: fixed endpoints; image 04 of a linear band at the minimum-image midpoint
+    written = [Structure.from_file(run / f"{i:02d}" / "POSCAR") for i in (0, 4, 8)]
+    li = [next(s for s in x if s.specie.symbol == "Li") for x in [initial, final, *written]]
+    step = (li[1].frac_coords - li[0].frac_coords + 0.5) % 1 - 0.5
+    assert li[2].distance(li[0]) < 1e-6 and li[4].distance(li[1]) < 1e-6
+    assert li[3].distance_from_point(initial.lattice.get_cartesian_coords(li[0].frac_coords + step / 2)) < 1e-6
+    # images come back in the request's site order, at the replayed CONTCARs
+    saddle = Structure.from_dict(doc.structure)
+    assert [s.species_string for s in saddle] == [s.species_string for s in initial]

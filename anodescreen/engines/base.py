@@ -84,6 +84,18 @@ class EngineResult(BaseModel):
     code_version: str | None = Field(None, description="version the output reports, when known only then")
 
 
+class NebRun(BaseModel):
+    """What a code's own NEB returns for the intermediate images (the endpoints stay fixed)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    structures: list[Structure]
+    energies: list[float] = Field(description="energy of each intermediate image (eV)")
+    tangent_forces: list[float] | None = Field(None, description="F·τ̂ at each intermediate image (eV/Å)")
+    force_calls: int
+    converged: bool
+
+
 class EngineError(RuntimeError):
     """A calculation that failed after every retry; ``attempts`` says what was tried."""
 

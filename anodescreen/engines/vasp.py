@@ -14,7 +14,8 @@ policy); the parsed output is atomate2's ``TaskDoc``.
 
 from __future__ import annotations
 
-import os
+import shutil
+from contextlib import chdir, contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -24,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
 from anodescreen.engines.base import (
-    EngineCalculator,
     EngineError,
     EngineResult,
     LevelOfTheory,
+    NebRun,
     Task,
     is_polar_slab,
     kpoint_mesh,
@@ -116,24 +117,19 @@ class VaspEngine(BaseModel):
                       "ISIF": 3 if task == "relax-cell" else 2}
         return incar
 
-    def input_set_generator(self, structure: Structure, task: Task):
-        """atomate2 generator with the MP base config and this engine's settings."""
-        from atomate2.vasp.sets.core import RelaxSetGenerator, StaticSetGenerator
+    def input_set_generator(self, structure: Structure, task: Task, neb: dict | None = None):
+        """atomate2 generator with the MP base config and this engine's settings; ``neb``: NEB tags on a relax."""
+        from atomate2.vasp.sets.core import NebSetGenerator, RelaxSetGenerator, StaticSetGenerator
         from pymatgen.io.vasp import Kpoints
         from pymatgen.io.vasp.sets import MPRelaxSet
 
-        cls = StaticSetGenerator if task == "static" else RelaxSetGenerator
-        mesh = kpoint_mesh(structure, self.kspacing)
-        return cls(
-            config_dict=MPRelaxSet.CONFIG | {"KPOINTS": {}},
-            user_incar_settings=self.incar_settings(structure, task),
-            user_kpoints_settings=Kpoints.gamma_automatic(mesh),
-            auto_ispin=False, auto_ismear=False, auto_kspacing=False, auto_lreal=False,
-        )
-
-    def calculator(self, workdir: Path) -> EngineCalculator:
-        """An ASE calculator: every call is a VASP static in ``workdir`` (image-by-image NEB)."""
-        return EngineCalculator(self, workdir)
+        common = {"config_dict": MPRelaxSet.CONFIG | {"KPOINTS": {}},
+                  "user_incar_settings": self.incar_settings(structure, task) | (neb or {}),
+                  "user_kpoints_settings": Kpoints.gamma_automatic(kpoint_mesh(structure, self.kspacing)),
+                  "auto_ispin": False, "auto_ismear": False, "auto_kspacing": False, "auto_lreal": False}
+        if neb:
+            return NebSetGenerator(num_images=neb["IMAGES"], climbing_image=neb["LCLIMB"], **common)
+        return (StaticSetGenerator if task == "static" else RelaxSetGenerator)(**common)
 
     def run(self, structure: Structure, task: Task, workdir: Path) -> EngineResult:
         """Write inputs, run VASP (custodian), parse atomate2's TaskDoc."""
@@ -142,20 +138,13 @@ class VaspEngine(BaseModel):
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         maker_cls = StaticMaker if task == "static" else RelaxMaker
-        run_kwargs = {"vasp_cmd": self.command} | ({} if self.custodian else {"job_type": "direct"})
-        order = sorted(range(len(structure)), key=lambda i: structure[i].specie.X)  # as VASP species blocks
+        order = _species_order(structure)
         ordered = Structure.from_sites([structure[i] for i in order])
         maker = maker_cls(input_set_generator=self.input_set_generator(ordered, task),
                           write_input_set_kwargs={"potcar_spec": self.potcar_spec},
-                          run_vasp_kwargs=run_kwargs)
-        previous = Path.cwd()
-        os.chdir(workdir)
-        try:
+                          run_vasp_kwargs=self._run_vasp_kwargs())
+        with _failures_as_engine_errors(), chdir(workdir):
             response = maker.make.original(maker, ordered)
-        except Exception as exc:
-            raise EngineError(f"VASP run failed: {type(exc).__name__}: {exc}") from exc
-        finally:
-            os.chdir(previous)
         doc = response.output
         calc = doc.calcs_reversed[0]
         steps = calc.output.ionic_steps or []
@@ -173,6 +162,67 @@ class VaspEngine(BaseModel):
                             n_steps=max(1, len(steps)), max_force=max_force, energies=energies, forces=forces,
                             attempts=[str(c) for c in (doc.custodian or [])], files=files, valence=valence,
                             code_version=calc.vasp_version)
+
+    def _run_vasp_kwargs(self, job_type: str = "normal") -> dict:
+        return {"vasp_cmd": self.command, "job_type": job_type if self.custodian else "direct"}
+
+    def neb(self, images: list[Structure], climb: bool, spring: float, fmax: float, max_steps: int,
+            workdir: Path) -> NebRun:
+        """VASP's own NEB over ``images`` (endpoints first and last, held fixed).
+
+        atomate2's NebSetGenerator with this engine's settings and the VTST optimiser
+        (IBRION 3, POTIM 0, IOPT 3 = FIRE; needs a VTST-patched VASP, as on most HPC
+        builds), spring −``spring`` (nudged), run by atomate2's ``run_vasp`` (custodian's NEB
+        job). Each image is read from its OUTCAR, which VTST and plain VASP both write;
+        atomate2's NEB task document needs a vasprun.xml per image, which not every run keeps.
+        """
+        from atomate2.vasp.files import write_vasp_input_set
+        from atomate2.vasp.run import run_vasp
+
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        order = _species_order(images[0])
+        ordered = [Structure.from_sites([image[i] for i in order]) for image in images]
+        tags = {"IMAGES": len(images) - 2, "LCLIMB": climb, "SPRING": -spring, "IBRION": 3, "POTIM": 0, "IOPT": 3,
+                "EDIFFG": -fmax, "NSW": max_steps, "ISIF": 2}
+        generator = self.input_set_generator(ordered[0], "relax", neb=tags)
+        with _failures_as_engine_errors(), chdir(workdir):
+            write_vasp_input_set(ordered[0], generator, potcar_spec=self.potcar_spec)
+            for i, image in enumerate(ordered):
+                folder = Path(f"{i:02d}")
+                folder.mkdir(exist_ok=True)
+                image.to(filename=str(folder / "POSCAR"), fmt="poscar")
+                shutil.copy("KPOINTS", folder / "KPOINTS")  # VASP 6 with HDF5 checks each image's KPOINTS
+            run_vasp(**self._run_vasp_kwargs("neb"))
+        return read_neb_images(workdir, images[1:-1], order)
+
+
+def read_neb_images(workdir: Path, initial: list[Structure], order: list[int]) -> NebRun:
+    """The intermediate images 01…N of a VASP NEB in ``workdir`` (E(σ→0), F·τ̂ and CONTCAR of each).
+
+    ``initial``: the images as written, in site order; ``order``: the VASP (POSCAR) order of those sites.
+    """
+    from pymatgen.io.vasp import Outcar
+
+    structures, energies, tangent, steps, converged = [], [], [], [], True
+    for n, start in enumerate(initial, start=1):
+        folder = workdir / f"{n:02d}"
+        outcar_file = _output_file(folder, "OUTCAR")
+        contcar = _output_file(folder, "CONTCAR")
+        if outcar_file is None or contcar is None:
+            raise EngineError(f"VASP NEB image {n:02d} has no OUTCAR/CONTCAR: did VASP run all images?")
+        outcar = Outcar(outcar_file)
+        outcar.read_neb()
+        outcar.read_pattern({"steps": r"energy\(sigma->0\)", "done": r"reached required accuracy"},
+                            terminate_on_match=False)
+        energies.append(float(outcar.data["energy"]))
+        tangent.append(outcar.data.get("tangent_force"))
+        steps.append(len(outcar.data["steps"]))
+        converged &= bool(outcar.data["done"])
+        structures.append(_original_order(Structure.from_file(contcar), start, order))
+    complete = all(f is not None for f in tangent)
+    return NebRun(structures=structures, energies=energies, tangent_forces=tangent if complete else None,
+                  force_calls=sum(steps), converged=converged)
 
 
 def _output_file(workdir: Path, name: str) -> Path | None:
@@ -202,6 +252,21 @@ def potcar_valence(vasprun: Path | None) -> dict[str, float]:
                 element, zval = fields.index("element"), fields.index("valence")
                 return {row[element]: float(row[zval]) for row in rows}
     return {}
+
+
+def _species_order(structure: Structure) -> list[int]:
+    """Site order of VASP's species blocks (by electronegativity, as MP's POTCAR order)."""
+    return sorted(range(len(structure)), key=lambda i: structure[i].specie.X)
+
+
+@contextmanager
+def _failures_as_engine_errors():
+    try:
+        yield
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise EngineError(f"VASP run failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _original_order(final: Structure, initial: Structure, order: list[int]) -> Structure:

@@ -113,16 +113,17 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
 
 
 def _neb(request: CalcRequest, engine: Engine, folder: Path) -> dict:
-    """Climbing-image NEB on ``engine``'s calculator, after relaxing the endpoints unless they were."""
-    from anodescreen.workflows.neb import NebSettings, relaxed_endpoints, run_neb
+    """Climbing-image NEB on ``engine``, after relaxing the endpoints unless the plan did."""
+    from anodescreen.workflows.neb import NebSettings, engine_neb, relaxed_endpoints
     from anodescreen.workflows.plan import RELAXED_ENDPOINTS
 
     settings = dict(request.settings)
-    if settings.pop(RELAXED_ENDPOINTS, False):
+    energies = settings.pop(RELAXED_ENDPOINTS, None)
+    if energies:
         initial, final = request.structure, request.final
     else:
-        initial, final = relaxed_endpoints(engine, request.structure, request.final, folder)
-    outcome = run_neb(initial, final, engine.calculator(folder / "neb"), NebSettings(**settings))
+        (initial, final), energies = relaxed_endpoints(engine, request.structure, request.final, folder)
+    outcome = engine_neb(engine, initial, final, energies, NebSettings(**settings), folder / "neb")
     saddle = outcome.barrier.saddle_image
     details = {**asdict(outcome.barrier), "images": [im.as_dict() for im in outcome.images],
                "image_energies": outcome.energies, "force_calls": outcome.force_calls, "method": outcome.method}

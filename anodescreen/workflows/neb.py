@@ -1,10 +1,11 @@
-"""Diffusion barriers: relaxed endpoints, interpolated images, climbing-image NEB (ASE).
+"""Diffusion barriers: relaxed endpoints, interpolated images, climbing-image NEB.
 
-Any engine runs it through its ASE calculator: the ML potential directly (pre-screen),
-CP2K and VASP as one static per image and step (:class:`~anodescreen.engines.base.
-EngineCalculator`). Images are interpolated linearly or by IDPP with minimum-image
-displacements, so an endpoint wrapped across the cell is no problem. The result keeps
-every image, the profile, both barriers (DOMAIN.md §2) and the number of force calls.
+The ML potential and CP2K run it through ASE (CP2K as one static per image and step,
+:class:`~anodescreen.engines.base.EngineCalculator`); VASP runs its own (VTST) NEB. Images
+are interpolated linearly or by IDPP with minimum-image displacements, so an endpoint
+wrapped across the cell is no problem. The endpoints are relaxed minima: their energies
+come from their relaxations and are never recomputed. The result keeps every image, the
+profile, both barriers (DOMAIN.md §2) and the number of force calls.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.singlepoint import SinglePointCalculator
 from ase.mep import NEB
 from ase.optimize import FIRE
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,9 +40,9 @@ class NebSettings(BaseModel):
     fmax: float = Field(0.05, gt=0, description="NEB force convergence (eV/Å)")
     max_steps: int = Field(300, gt=0)
 
-    def method(self) -> str:
+    def method(self, optimizer: str = "improved tangent, FIRE (ASE)") -> str:
         kind = "climbing-image NEB" if self.climb else "NEB"
-        return f"{kind}, {self.images} images, {self.interpolation} interpolation, improved tangent, FIRE"
+        return f"{kind}, {self.images} images, {self.interpolation} interpolation, {optimizer}"
 
 
 @dataclass
@@ -70,36 +73,75 @@ class _Counting(Calculator):
         self.results = {"energy": float(probe.get_potential_energy()), "forces": np.array(probe.get_forces())}
 
 
-def run_neb(initial: Structure, final: Structure, calculator: Calculator,
-            settings: NebSettings | None = None) -> NebOutcome:
-    """Climbing-image NEB between two relaxed endpoints with ``calculator``."""
-    settings = settings or NebSettings()
+def interpolate(initial: Structure, final: Structure, settings: NebSettings) -> list[Atoms]:
+    """The band: ``initial``, ``settings.images`` interpolated images, ``final`` (minimum image)."""
     if [s.species_string for s in initial] != [s.species_string for s in final]:
         raise AnodescreenError("NEB endpoints must hold the same atoms in the same order", "neb")
     adaptor = AseAtomsAdaptor()
-    counter = _Counting(calculator)
     first, last = adaptor.get_atoms(initial), adaptor.get_atoms(final)
     images = [first] + [first.copy() for _ in range(settings.images)] + [last]
-    for image in images:
+    NEB(images).interpolate(method=settings.interpolation, mic=True)
+    return images
+
+
+def run_neb(initial: Structure, final: Structure, calculator: Calculator, settings: NebSettings | None = None,
+            endpoint_energies: tuple[float, float] | None = None) -> NebOutcome:
+    """Climbing-image NEB between two relaxed endpoints with ``calculator`` (ASE).
+
+    ``endpoint_energies``: from the endpoints' relaxations; without them each endpoint is
+    evaluated once. Either way the endpoints are fixed minima (zero force), never recomputed.
+    """
+    settings = settings or NebSettings()
+    counter = _Counting(calculator)
+    images = interpolate(initial, final, settings)
+    for end, energy in zip((images[0], images[-1]), endpoint_energies or (None, None)):
+        if energy is None:
+            probe = end.copy()
+            probe.calc = counter
+            energy = probe.get_potential_energy()
+        end.calc = SinglePointCalculator(end, energy=float(energy), forces=np.zeros((len(end), 3)))
+    for image in images[1:-1]:
         image.calc = counter
     neb = NEB(images, k=settings.spring, climb=settings.climb, method="improvedtangent",
               allow_shared_calculator=True)
-    neb.interpolate(method=settings.interpolation, mic=True)
     converged = bool(FIRE(neb, logfile=None).run(fmax=settings.fmax, steps=settings.max_steps))
     energies = [float(im.get_potential_energy()) for im in images]
-    forces = [im.get_forces() for im in images]
-    s, tangents = path_coordinates([im.positions for im in images], first.cell.array)
-    slopes = [-float(np.sum(f * t)) for f, t in zip(forces, tangents)]
+    s, tangents = path_coordinates([im.positions for im in images], images[0].cell.array)
+    slopes = [-float(np.sum(im.get_forces() * t)) for im, t in zip(images, tangents)]
+    adaptor = AseAtomsAdaptor()
     return NebOutcome(neb_barrier(energies, s, slopes), [adaptor.get_structure(im) for im in images], energies,
                       counter.calls, converged, settings.method())
 
 
-def relaxed_endpoints(engine, initial: Structure, final: Structure, workdir: Path) -> tuple[Structure, Structure]:
-    """Both endpoints relaxed with ``engine`` (positions only)."""
+def run_code_neb(engine, initial: Structure, final: Structure, endpoint_energies: tuple[float, float],
+                 settings: NebSettings, workdir: Path) -> NebOutcome:
+    """NEB by the engine's own code (``engine.neb``, e.g. VASP/VTST) on the interpolated band."""
+    band = [Structure(initial.lattice, initial.species, image.positions, coords_are_cartesian=True,
+                      site_properties=initial.site_properties) for image in interpolate(initial, final, settings)]
+    run = engine.neb(band, settings.climb, settings.spring, settings.fmax, settings.max_steps, workdir)
+    structures = [initial, *run.structures, final]
+    energies = [float(endpoint_energies[0]), *run.energies, float(endpoint_energies[1])]
+    s, _ = path_coordinates([st.cart_coords for st in structures], initial.lattice.matrix)
+    slopes = None if run.tangent_forces is None else [0.0, *(-f for f in run.tangent_forces), 0.0]
+    return NebOutcome(neb_barrier(energies, s, slopes), structures, energies, run.force_calls, run.converged,
+                      settings.method(f"{engine.level_of_theory().code} NEB (VTST FIRE)"))
+
+
+def engine_neb(engine, initial: Structure, final: Structure, endpoint_energies: tuple[float, float],
+               settings: NebSettings, workdir: Path) -> NebOutcome:
+    """NEB on ``engine``: its own code's NEB when it has one (VASP), else ASE on its calculator."""
+    if hasattr(engine, "neb"):
+        return run_code_neb(engine, initial, final, endpoint_energies, settings, Path(workdir))
+    return run_neb(initial, final, engine.calculator(Path(workdir)), settings, endpoint_energies)
+
+
+def relaxed_endpoints(engine, initial: Structure, final: Structure,
+                      workdir: Path) -> tuple[tuple[Structure, Structure], tuple[float, float]]:
+    """Both endpoints relaxed with ``engine`` (positions only) and their energies."""
     out = []
     for name, structure in (("initial", initial), ("final", final)):
         result = engine.run(structure, "relax", Path(workdir) / f"endpoint-{name}")
         if not result.converged:
             raise AnodescreenError(f"{name} endpoint did not relax (max force {result.max_force})", "neb")
-        out.append(result.structure)
-    return out[0], out[1]
+        out.append(result)
+    return (out[0].structure, out[1].structure), (out[0].energy, out[1].energy)

@@ -259,7 +259,8 @@ def plan_followups(plan: Plan, calcs: dict, endpoints: dict | None = None) -> Pl
                 settings = spec.neb.model_dump()
                 relaxed_ends = [_relaxed_endpoint(follow, end, endpoints) for end in ends]
                 if all(relaxed_ends):
-                    ends, settings = relaxed_ends, settings | {RELAXED_ENDPOINTS: True}
+                    ends = [structure for structure, _ in relaxed_ends]
+                    settings |= {RELAXED_ENDPOINTS: [energy for _, energy in relaxed_ends]}
                 key = follow.add(label, "neb", ends[0], final=ends[1], settings=settings)
                 follow.quantities.append(Quantity(
                     kind="diffusion_barrier", host=host.info, adsorbate=AdsorbateInfo(element=metal), site=hop.label,
@@ -283,7 +284,7 @@ def plan_followups(plan: Plan, calcs: dict, endpoints: dict | None = None) -> Pl
     return follow
 
 
-#: NEB settings flag: the endpoints are already relaxed (by the endpoint stage)
+#: NEB settings key: the endpoints are already relaxed (by the endpoint stage); value: their energies
 RELAXED_ENDPOINTS = "relaxed_endpoints"
 
 
@@ -297,12 +298,13 @@ def endpoint_plan(follow: Plan) -> Plan:
     return plan
 
 
-def _relaxed_endpoint(plan: Plan, structure: Structure, endpoints: dict | None) -> Structure | None:
+def _relaxed_endpoint(plan: Plan, structure: Structure, endpoints: dict | None) -> tuple[Structure, float] | None:
+    """The stored relaxation of an endpoint, if successful: its structure and energy."""
     key = CalcRequest(label="", task="relax", structure=structure).key(plan.engine)
     doc = endpoints.get(key, (None,))[0] if endpoints else None
     if doc is None or doc.state != "successful":
         return None
-    return Structure.from_dict(doc.structure)
+    return Structure.from_dict(doc.structure), doc.energy
 
 
 def _plan_loading(follow: Plan, host: _Host, metal: str, host_key: str, ranked: list[Quantity],
