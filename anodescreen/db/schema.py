@@ -11,13 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, UTC
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from anodescreen.engines.base import LevelOfTheory
 
-Family = Literal["sac", "bilayer", "graphene", "slab", "heterostructure", "reference", "compound"]
+#: a pymatgen Structure as its dict; jobflow decodes stored outputs (resolving a reference) back into
+#: Structure objects, so those are accepted too
+StructureDict = Annotated[dict, BeforeValidator(lambda value: value.as_dict() if hasattr(value, "as_dict") else value)]
+#: custom: a host structure given to a Maker (anodescreen.workflows.makers), not built from a campaign spec
+Family = Literal["sac", "bilayer", "graphene", "slab", "heterostructure", "reference", "compound", "custom"]
 Kind = Literal["binding_energy", "intercalation_energy", "formation_energy", "diffusion_barrier",
                "bader_charge", "charge_depletion", "sac_distortion"]
 #: bulk / atom: the alkali's chemical potential; elements: every element's ground state (formation);
@@ -89,8 +93,8 @@ class CalcDoc(BaseModel):
     converged: bool = False
     n_steps: int = 0
     max_force: float | None = None
-    structure: dict | None = Field(None, description="final structure (pymatgen dict)")
-    input_structure: dict
+    structure: StructureDict | None = Field(None, description="final structure (pymatgen dict)")
+    input_structure: StructureDict
     level_of_theory: LevelOfTheory
     lot_key: str
     relax_settings: dict = Field(default_factory=dict)
@@ -101,12 +105,6 @@ class CalcDoc(BaseModel):
                                                              "charges and Δρ(z)")
     elapsed_s: float | None = None
     completed_at: datetime = Field(default_factory=now)
-
-    @field_validator("structure", "input_structure", mode="before")
-    @classmethod
-    def _structure_dict(cls, value):
-        """jobflow decodes stored outputs (e.g. resolving a reference): accept the Structure back."""
-        return value.as_dict() if hasattr(value, "as_dict") else value
 
 
 class ResultRow(BaseModel):
@@ -129,7 +127,7 @@ class ResultRow(BaseModel):
     lot_key: str
     is_dft: bool
     structure_label: str
-    structure: dict = Field(description="final structure of the complex (pymatgen dict)")
+    structure: StructureDict = Field(description="final structure of the complex (pymatgen dict)")
     details: dict = Field(default_factory=dict, description="kind-specific data: NEB profile and images, "
                                                               "per-atom charges, Δρ(z) curve, SAC geometry")
     calc_keys: dict[str, str] = Field(description="role → calc_key of each input calculation")

@@ -61,7 +61,7 @@ def anomalies(q: Quantity, doc: CalcDoc, rules: AnomalyRules) -> list[str]:
     flags = initial.site_properties.get("adsorbate") or [False] * len(initial)
     element = q.adsorbate.element
     found = []
-    if q.host.family == "sac" and q.host.metal:
+    if q.host.metal:  # a single-atom metal (SAC hosts)
         for i, site in enumerate(initial):
             if site.specie.symbol == q.host.metal and not flags[i]:
                 shift = np.linalg.norm(final.lattice.get_cartesian_coords(

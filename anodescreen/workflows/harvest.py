@@ -67,7 +67,7 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
             report.failed += 1
             continue
         try:
-            rows += _rows(quantity, calcs, plan.spec.name)
+            rows += rows_of(quantity, calcs, plan.spec.name)
         except AnodescreenError:  # e.g. a SAC metal left its pocket: no distortion to measure
             report.failed += 1
     report.superseded = _drop_superseded(stores, rows)
@@ -138,7 +138,7 @@ def _derived_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: s
         campaigns=[campaign], created_at=now(), updated_at=now())
 
 
-def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
+def rows_of(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
     if q.kind == "formation_energy":
         return [_formation_row(q, calcs, campaign)]
     if q.kind in ("diffusion_barrier", "bader_charge", "charge_depletion", "sac_distortion"):

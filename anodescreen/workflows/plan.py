@@ -62,11 +62,15 @@ class Quantity:
     complex_label: str
 
 
+#: quantities that take the alkali's chemical potential
+ENERGY_KINDS = ("binding_energy", "intercalation_energy")
+
+
 @dataclass
 class Plan:
     """Calculations (by calc_key) and the quantities derived from them."""
 
-    spec: CampaignSpec
+    spec: CampaignSpec | None  # None: a Maker's plan (anodescreen.workflows.makers), outside any campaign
     engine: Engine
     calcs: dict[str, CalcRequest] = field(default_factory=dict)
     quantities: list[Quantity] = field(default_factory=list)
@@ -74,7 +78,7 @@ class Plan:
 
     def energy_quantities(self) -> list[Quantity]:
         """One quantity per adsorbate complex: its binding or intercalation energy."""
-        return [q for q in self.quantities if q.kind in ("binding_energy", "intercalation_energy")]
+        return [q for q in self.quantities if q.kind in ENERGY_KINDS]
 
     def add(self, label: str, task: str, structure: Structure, reference: bool = False, **extra) -> str:
         request = CalcRequest(label=label, task=task, structure=structure, reference=reference, **extra)
@@ -170,35 +174,47 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None,
     """
     plan = Plan(spec, engine or spec.engine)
     if "formation_energy" in spec.calculations:
-        _plan_formation(plan, spec.compounds)
+        for formula in spec.compounds:
+            add_formation(plan, compound(formula))
     for adsorbate in spec.adsorbates if spec.hosts else []:  # alkali references only serve hosts
         metal = adsorbate.element
-        refs = {}
-        if "bulk" in spec.references:
-            bulk = bulk_metal(metal)
-            refs["bulk"] = plan.add(bulk.properties["label"], "relax-cell", bulk, reference=True)
-        if "atom" in spec.references:
-            atom = isolated_atom(metal)
-            refs["atom"] = plan.add(atom.properties["label"], "static", atom, reference=True)
+        refs = add_alkali_references(plan, metal, spec.references)
         for host in expand_hosts(spec, metal):
             kinds = _kinds(spec, host)
-            if not kinds:
-                continue
-            host_key = plan.add(host.info.label, "relax", host.reference)
-            plan.hosts.append((host, metal, host_key))
-            keep = (allowed or {}).get((host.info.label, host.region, metal))
-            for label, structure in _complexes(host, metal):
-                if keep is not None and label not in keep:
-                    continue
-                key = plan.add(structure.properties["label"], "relax", structure)
-                count = int(structure.composition[metal]) - int(host.reference.composition[metal])
-                for kind in kinds:
-                    plan.quantities.append(Quantity(
-                        kind=kind, host=host.info, adsorbate=AdsorbateInfo(element=metal, count=count),
-                        site=label, region=host.region, complex_key=key, host_key=host_key,
-                        reference_keys=refs if kind == host.kind else {}, complex_label=structure.properties["label"],
-                    ))
+            if kinds:
+                keep = (allowed or {}).get((host.info.label, host.region, metal))
+                add_host(plan, host, metal, refs, kinds, _complexes(host, metal), keep)
     return plan
+
+
+def add_alkali_references(plan: Plan, metal: str, references: list[str]) -> dict[str, str]:
+    """The alkali's chemical-potential references (``bulk``: relaxed bcc/fcc/hcp metal; ``atom``: isolated)."""
+    refs = {}
+    if "bulk" in references:
+        bulk = bulk_metal(metal)
+        refs["bulk"] = plan.add(bulk.properties["label"], "relax-cell", bulk, reference=True)
+    if "atom" in references:
+        atom = isolated_atom(metal)
+        refs["atom"] = plan.add(atom.properties["label"], "static", atom, reference=True)
+    return refs
+
+
+def add_host(plan: Plan, host: _Host, metal: str, refs: dict[str, str], kinds: list[str],
+             complexes: list[tuple[str, Structure]], keep: set[str] | None = None) -> None:
+    """The host's relaxation, each complex's (``keep``: only these sites) and a quantity per complex and kind."""
+    host_key = plan.add(host.info.label, "relax", host.reference)
+    plan.hosts.append((host, metal, host_key))
+    for label, structure in complexes:
+        if keep is not None and label not in keep:
+            continue
+        key = plan.add(structure.properties["label"], "relax", structure)
+        count = int(structure.composition[metal]) - int(host.reference.composition[metal])
+        for kind in kinds:
+            plan.quantities.append(Quantity(
+                kind=kind, host=host.info, adsorbate=AdsorbateInfo(element=metal, count=count),
+                site=label, region=host.region, complex_key=key, host_key=host_key,
+                reference_keys=refs if kind in ENERGY_KINDS else {}, complex_label=structure.properties["label"],
+            ))
 
 
 def _kinds(spec: CampaignSpec, host: _Host) -> list[str]:
@@ -339,21 +355,20 @@ def _without_adsorbate(structure: Structure, doc) -> Structure:
     return host
 
 
-def _plan_formation(plan: Plan, formulas: list[str]) -> None:
-    """Each compound and the ground state of each of its elements, relaxed at the same theory."""
-    for formula in formulas:
-        s = compound(formula)
-        key = plan.add(s.properties["label"], "relax-cell", s)
-        refs = {}
-        for el in sorted({e.symbol for e in s.composition}):
-            ref = elemental_reference(el)
-            molecule = ref.properties["label"].endswith("-dimer")  # a dimer in a box keeps its box
-            refs[el] = plan.add(ref.properties["label"], "relax" if molecule else "relax-cell", ref, reference=True)
-        cation = min(s.composition, key=lambda e: e.X)
-        plan.quantities.append(Quantity(
-            kind="formation_energy", host=HostInfo(family="compound", label=s.properties["label"]),
-            adsorbate=AdsorbateInfo(element=cation.symbol, count=int(s.composition[cation])), site=None,
-            region="bulk", complex_key=key, host_key=key, reference_keys=refs, complex_label=s.properties["label"]))
+def add_formation(plan: Plan, s: Structure) -> None:
+    """A compound and the ground state of each of its elements, relaxed at the same theory."""
+    label = s.properties.get("label") or s.composition.reduced_formula
+    key = plan.add(label, "relax-cell", s)
+    refs = {}
+    for el in sorted({e.symbol for e in s.composition}):
+        ref = elemental_reference(el)
+        molecule = ref.properties["label"].endswith("-dimer")  # a dimer in a box keeps its box
+        refs[el] = plan.add(ref.properties["label"], "relax" if molecule else "relax-cell", ref, reference=True)
+    cation = min(s.composition, key=lambda e: e.X)
+    plan.quantities.append(Quantity(
+        kind="formation_energy", host=HostInfo(family="compound", label=label),
+        adsorbate=AdsorbateInfo(element=cation.symbol, count=int(s.composition[cation])), site=None,
+        region="bulk", complex_key=key, host_key=key, reference_keys=refs, complex_label=label))
 
 
 def _complexes(host: _Host, metal: str) -> list[tuple[str, Structure]]:

@@ -1,0 +1,215 @@
+"""Per-workflow jobflow Makers, atomate2 style, for structures of your own outside a campaign.
+
+Each Maker is a dataclass (engine and settings as fields) whose ``make`` returns a Flow:
+one :class:`~anodescreen.workflows.calcs.CalculationMaker` job per calculation and a last
+job whose output (:class:`MakerRows`) is the result rows, computed by the same code as a
+campaign's harvest, so every row carries its definition, references, level of theory and
+structures (DOMAIN.md §2), and the quantities that failed, with the reason. Rows go to
+the results database with :func:`~anodescreen.db.writes.upsert_rows`.
+
+    flow = BindingEnergyMaker(engine=Cp2kEngine()).make(my_host, "Na")
+    run_locally(flow, store=stores.jobstore)
+    upsert_rows(stores.results, flow.output.resolve(stores.jobstore).rows)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from jobflow import Flow, Maker, Response, job
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+
+from anodescreen.db.schema import AdsorbateInfo, CalcDoc, HostInfo, ResultRow
+from anodescreen.engines import Engine, MLIPEngine
+from anodescreen.structures.sites import add_adsorbate, adsorption_sites
+from anodescreen.workflows.calcs import CalculationMaker
+from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
+from anodescreen.workflows.harvest import rows_of
+from anodescreen.workflows.plan import (
+    Plan,
+    Quantity,
+    _Host,
+    add_alkali_references,
+    add_formation,
+    add_host,
+)
+from anodescreen.workflows.spec import FunnelSpec
+
+
+@dataclass
+class BindingEnergyMaker(Maker):
+    """Binding energy of one alkali atom at every symmetry-unique site of a host.
+
+    E_b = E(host + M) − E(host) − μ_M for each site of ``region`` ("top", "bottom"; with
+    ``centre`` (fractional x, y) and ``max_distance`` (Å) only the sites around a defect or
+    metal), one row per site and reference (``bulk``, ``atom``). Host and complexes are
+    relaxed (positions) with ``engine``. ``metal``: a single-atom metal in the host, recorded
+    with the rows (and watched by the funnel's anomaly rules).
+    """
+
+    name: str = "binding energy"
+    engine: Engine = field(default_factory=MLIPEngine)
+    references: tuple[str, ...] = ("bulk", "atom")
+    region: str = "top"
+    centre: tuple[float, float] | None = None
+    max_distance: float | None = None
+    metal: str | None = None
+
+    def make(self, host: Structure, element: str) -> Flow:
+        plan = self.plan(host, element)
+        return plan_flow(plan, f"{self.name} {plan.hosts[0][0].info.label}/{element}")
+
+    def plan(self, host: Structure, element: str, engine: Engine | None = None,
+             references: tuple[str, ...] | None = None, keep: dict | None = None) -> Plan:
+        """Calculations and quantities (``keep``: a funnel's allowed sites per group)."""
+        plan = Plan(None, engine or self.engine)
+        refs = add_alkali_references(plan, element, list(self.references if references is None else references))
+        info = _custom(host, self.metal)
+        complexes = [(s.label, add_adsorbate(host, element, s))
+                     for s in adsorption_sites(host, self.region, self.centre, self.max_distance)]
+        add_host(plan, _Host(info, host, host, self.region, self.centre, self.max_distance), element, refs,
+                 ["binding_energy"], complexes, (keep or {}).get((info.label, self.region, element)))
+        return plan
+
+
+@dataclass
+class BindingFunnelMaker(BindingEnergyMaker):
+    """The funnel on one host: every site relaxed with each ML potential of ``funnel.screen``,
+    ``engine`` (DFT) only on the sites any potential puts in its top ``top_k`` or within
+    ``margin`` of its best (:mod:`~anodescreen.workflows.funnel`). The output adds the
+    decisions, with the DFT ranking and whether each potential's best site was DFT's."""
+
+    name: str = "binding funnel"
+    funnel: FunnelSpec = field(default_factory=FunnelSpec)
+
+    def make(self, host: Structure, element: str) -> Flow:
+        jobs, outputs = [], {}
+        for model in self.funnel.screen:
+            plan = self.plan(host, element, self._screen_engine(model), references=())
+            maker = CalculationMaker(engine=plan.engine)
+            screened = {key: maker.make(request) for key, request in plan.calcs.items()}
+            jobs += screened.values()
+            outputs[model] = {key: j.output for key, j in screened.items()}
+        choose = self.choose(host, element, outputs)
+        choose.name = f"{self.name} choose"
+        return Flow([*jobs, choose], output=choose.output, name=f"{self.name} {_custom(host).label}/{element}")
+
+    @job
+    def choose(self, host: Structure, element: str, outputs: dict[str, dict]) -> Response:
+        """Rank the screening relaxations, decide which sites go to DFT, and run those."""
+        rankings = {}
+        for model, docs in outputs.items():
+            plan = self.plan(host, element, self._screen_engine(model), references=())
+            rankings[model] = rank(plan, {k: (_calc_doc(d), "") for k, d in docs.items()}, self.funnel.anomalies)
+        decisions = decide(rankings, self.funnel)
+        dft = self.plan(host, element, keep=allowed_sites(decisions))
+        flow = plan_flow(dft, f"{self.name} DFT", [d.model_dump(mode="json") for d in decisions.values()])
+        return Response(replace=flow)
+
+    def _screen_engine(self, model: str) -> MLIPEngine:
+        return MLIPEngine(model=model, fmax=self.funnel.fmax, max_steps=self.funnel.max_steps)
+
+@dataclass
+class IntercalationEnergyMaker(Maker):
+    """Average intercalation energy of n alkali atoms (or m layers) in a host.
+
+    E_int = [E(host + nM) − E(host) − n μ_M] / n for each intercalated structure, n counted
+    from the compositions; host and intercalated structures relaxed (positions).
+    """
+
+    name: str = "intercalation energy"
+    engine: Engine = field(default_factory=MLIPEngine)
+    references: tuple[str, ...] = ("bulk",)
+
+    def make(self, host: Structure, intercalated: list[Structure], element: str) -> Flow:
+        plan = Plan(None, self.engine)
+        refs = add_alkali_references(plan, element, list(self.references))
+        target = _Host(_custom(host), host, host, "gallery")
+        complexes = []
+        for s in intercalated:
+            label = s.properties.get("label") or s.composition.formula.replace(" ", "")
+            complexes.append((label, _labelled(s, label)))
+        add_host(plan, target, element, refs, ["intercalation_energy"], complexes)
+        return plan_flow(plan, f"{self.name} {target.info.label}/{element}")
+
+
+@dataclass
+class FormationEnergyMaker(Maker):
+    """Formation energy per atom of compounds from their elements' ground states, all cell-relaxed."""
+
+    name: str = "formation energy"
+    engine: Engine = field(default_factory=MLIPEngine)
+
+    def make(self, compounds: list[Structure]) -> Flow:
+        plan = Plan(None, self.engine)
+        for s in compounds:
+            add_formation(plan, s)
+        return plan_flow(plan, self.name)
+
+
+def plan_flow(plan: Plan, name: str, decisions: list[dict] | None = None) -> Flow:
+    """A Flow of the plan's calculations and a last job deriving its quantities' rows from their outputs."""
+    maker = CalculationMaker(engine=plan.engine)
+    jobs = {key: maker.make(request) for key, request in plan.calcs.items()}
+    rows = quantity_rows([_plain(q) for q in plan.quantities], {k: j.output for k, j in jobs.items()},
+                         {k: j.uuid for k, j in jobs.items()}, name, decisions)
+    rows.name = f"rows {name}"
+    return Flow([*jobs.values(), rows], output=rows.output, name=name)
+
+
+class MakerRows(BaseModel):
+    """A Maker flow's output: its rows, the quantities it could not compute (and why), a funnel's decisions."""
+
+    rows: list[ResultRow]
+    failed: list[str] = Field(description="quantity: calculation: reason it failed")
+    decisions: list[GroupDecision] | None = None
+
+
+@job
+def quantity_rows(quantities: list[dict], outputs: dict, job_ids: dict[str, str], name: str,
+                  decisions: list[dict] | None = None) -> MakerRows:
+    """Rows of every quantity whose calculations succeeded, the others listed with the reason;
+    with a funnel's ``decisions``, those too, completed with the DFT ranking."""
+    calcs = {key: (_calc_doc(doc), job_ids[key]) for key, doc in outputs.items()}
+    plan = Plan(None, None, quantities=[_quantity(d) for d in quantities])
+    rows, failed = [], []
+    for q in plan.quantities:
+        bad = [calcs[k][0] for k in (q.complex_key, q.host_key, *q.reference_keys.values())
+               if calcs[k][0].state != "successful"]
+        if bad:
+            failed.append(f"{q.kind} {q.complex_label}: {bad[0].label}: {bad[0].reason}")
+            continue
+        rows += rows_of(q, calcs, name)
+    if decisions is None:
+        return MakerRows(rows=rows, failed=failed)
+    groups = {(d["host"], d["region"], d["element"]): GroupDecision.model_validate(d) for d in decisions}
+    record_dft(groups, plan, calcs)
+    return MakerRows(rows=rows, failed=failed, decisions=list(groups.values()))
+
+
+def _custom(host: Structure, metal: str | None = None) -> HostInfo:
+    label = host.properties.get("label") or host.composition.reduced_formula
+    return HostInfo(family="custom", label=label, metal=metal)
+
+
+def _labelled(structure: Structure, label: str) -> Structure:
+    out = structure.copy()
+    out.properties = {**structure.properties, "label": label}
+    return out
+
+
+def _plain(q: Quantity) -> dict:
+    """A quantity as JSON-able data (job arguments travel through FireWorks/jobflow-remote)."""
+    return {**asdict(q), "host": q.host.model_dump(), "adsorbate": q.adsorbate.model_dump()}
+
+
+def _quantity(d: dict) -> Quantity:
+    return Quantity(**{**d, "host": HostInfo(**d["host"]), "adsorbate": AdsorbateInfo(**d["adsorbate"])})
+
+
+def _calc_doc(doc) -> CalcDoc:
+    """A calculation job's output as resolved by jobflow: the CalcDoc or its serialised dict."""
+    if isinstance(doc, CalcDoc):
+        return doc
+    return CalcDoc.model_validate({k: v for k, v in doc.items() if not k.startswith("@")})
