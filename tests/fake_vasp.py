@@ -4,6 +4,7 @@ Usage: ``python fake_vasp.py REFERENCE_DIR``. Copies vasprun.xml, OUTCAR, CONTCA
 OSZICAR (gzipped or not) from REFERENCE_DIR, as atomate2's tests do for VASP. A NEB
 (image folders 00…N+1 in the cwd) gets each intermediate image's outputs from the
 reference's folder of the same name; VASP writes nothing in the endpoint folders.
+``python fake_vasp.py --fail MESSAGE``: a run that stops with VASP's error MESSAGE on stdout.
 """
 
 import gzip
@@ -24,6 +25,9 @@ def replay(reference: Path, target: Path) -> None:
                 break
 
 
+if sys.argv[1] == "--fail":
+    print(sys.argv[2])
+    sys.exit(0)
 reference = Path(sys.argv[1])
 images = sorted(p for p in Path.cwd().glob("[0-9][0-9]") if p.is_dir())
 for folder in images[1:-1] if images else [Path.cwd()]:

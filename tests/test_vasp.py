@@ -191,3 +191,17 @@ def test_vasp_neb_replayed_from_a_real_vtst_run(shared_fixtures, tmp_path):
     # images come back in the request's site order, at the replayed CONTCARs
     saddle = Structure.from_dict(doc.structure)
     assert [s.species_string for s in saddle] == [s.species_string for s in initial]
+
+
+def test_a_vasp_error_custodian_cannot_fix_is_stored_failed_with_its_corrections(tmp_path):
+    """VASP stops with the tetrahedron error on every try: custodian's VaspErrorHandler switches to
+    Gaussian smearing (ISMEAR 0, SIGMA 0.05), reruns, gives up after max_errors; the calculation is
+    stored as failed, with the correction it tried and the INCAR it left."""
+    message = "Tetrahedron method fails for NKPT<4. NKPT =    1"
+    engine = VaspEngine(ismear=-1, sigma=0.1, potcar_spec=True, max_errors=1,
+                        command=f"{sys.executable} {FAKE_VASP} --fail '{message}'")
+    doc = run_engine(CalcRequest(label="G(1x1)", task="static", structure=graphene("1x1")), engine, tmp_path)
+    assert doc.state == "failed" and "VASP run failed" in doc.reason and "Correction" in doc.reason
+    assert doc.attempts and doc.attempts[0].startswith("tet:") and '"ISMEAR": 0' in doc.attempts[0]
+    incar = Incar.from_file(tmp_path / doc.calc_key / "INCAR")
+    assert incar["ISMEAR"] == 0 and incar["SIGMA"] == 0.05

@@ -14,6 +14,7 @@ policy); the parsed output is atomate2's ``TaskDoc``.
 
 from __future__ import annotations
 
+import json
 import shutil
 from contextlib import chdir, contextmanager
 from functools import cached_property
@@ -70,6 +71,7 @@ class VaspEngine(BaseModel):
     write_density: bool = Field(False, description="LAECHG + LCHARG on statics (Bader)")
     command: str = Field("vasp_std", description="VASP executable (or any replay command)")
     custodian: bool = Field(True, description="run under custodian's handlers")
+    max_errors: int = Field(5, ge=0, description="custodian: corrections before a run is given up")
     potcar_spec: bool = Field(False, description="write POTCAR.spec instead of POTCAR (tests, no POTCARs)")
 
     def level_of_theory(self) -> LevelOfTheory:
@@ -143,7 +145,7 @@ class VaspEngine(BaseModel):
         maker = maker_cls(input_set_generator=self.input_set_generator(ordered, task),
                           write_input_set_kwargs={"potcar_spec": self.potcar_spec},
                           run_vasp_kwargs=self._run_vasp_kwargs())
-        with _failures_as_engine_errors(), chdir(workdir):
+        with _failures_as_engine_errors(workdir), chdir(workdir):
             response = maker.make.original(maker, ordered)
         doc = response.output
         calc = doc.calcs_reversed[0]
@@ -160,11 +162,16 @@ class VaspEngine(BaseModel):
             forces = unsorted.tolist()
         return EngineResult(energy=float(doc.output.energy), structure=final, converged=converged,
                             n_steps=max(1, len(steps)), max_force=max_force, energies=energies, forces=forces,
-                            attempts=[str(c) for c in (doc.custodian or [])], files=files, valence=valence,
+                            attempts=custodian_attempts([c.model_dump() for c in doc.custodian or []]),
+                            files=files, valence=valence,
                             code_version=calc.vasp_version)
 
     def _run_vasp_kwargs(self, job_type: str = "normal") -> dict:
-        return {"vasp_cmd": self.command, "job_type": job_type if self.custodian else "direct"}
+        kwargs = {"vasp_cmd": self.command, "job_type": job_type if self.custodian else "direct",
+                  "max_errors": self.max_errors}
+        if job_type == "neb":  # custodian's handlers read vasp.out (its NEB job defaults to neb_vasp.out)
+            kwargs["vasp_job_kwargs"] = {"output_file": "vasp.out", "stderr_file": "std_err.txt"}
+        return kwargs
 
     def neb(self, images: list[Structure], climb: bool, spring: float, fmax: float, max_steps: int,
             workdir: Path) -> NebRun:
@@ -186,7 +193,7 @@ class VaspEngine(BaseModel):
         tags = {"IMAGES": len(images) - 2, "LCLIMB": climb, "SPRING": -spring, "IBRION": 3, "POTIM": 0, "IOPT": 3,
                 "EDIFFG": -fmax, "NSW": max_steps, "ISIF": 2}
         generator = self.input_set_generator(ordered[0], "relax", neb=tags)
-        with _failures_as_engine_errors(), chdir(workdir):
+        with _failures_as_engine_errors(workdir), chdir(workdir):
             write_vasp_input_set(ordered[0], generator, potcar_spec=self.potcar_spec)
             for i, image in enumerate(ordered):
                 folder = Path(f"{i:02d}")
@@ -260,13 +267,27 @@ def _species_order(structure: Structure) -> list[int]:
 
 
 @contextmanager
-def _failures_as_engine_errors():
+def _failures_as_engine_errors(workdir: Path):
+    """Any failure of a run in ``workdir`` as an EngineError carrying custodian's corrections."""
     try:
         yield
     except EngineError:
         raise
     except Exception as exc:
-        raise EngineError(f"VASP run failed: {type(exc).__name__}: {exc}") from exc
+        log = workdir / "custodian.json"
+        attempts = custodian_attempts(json.loads(log.read_text())) if log.is_file() else []
+        raise EngineError(f"VASP run failed: {type(exc).__name__}: {exc}", attempts) from exc
+
+
+def custodian_attempts(run_log: list[dict]) -> list[str]:
+    """One line per custodian correction: the errors a handler found and the actions it took."""
+    lines = []
+    for entry in run_log:
+        for correction in entry.get("corrections") or []:
+            errors = ", ".join(map(str, correction.get("errors", [])))
+            actions = "; ".join(json.dumps(a, sort_keys=True, default=str) for a in correction.get("actions") or [])
+            lines.append(f"{errors}: {actions or 'no action'}")
+    return lines
 
 
 def _original_order(final: Structure, initial: Structure, order: list[int]) -> Structure:
