@@ -74,6 +74,15 @@ def test_failed_calculations_are_listed_not_raised(memory_stores, tmp_path):
     assert all(c.state == "failed" for c in calcs.values())
 
 
+def test_bad_maker_input_is_one_clear_error():
+    from anodescreen.errors import AnodescreenError
+
+    with pytest.raises(AnodescreenError, match="unknown alkali reference.*bulks"):
+        BindingEnergyMaker(references=("bulks",)).make(graphene("2x2"), "Li")
+    with pytest.raises(AnodescreenError, match="Fe"):
+        BindingEnergyMaker().make(graphene("2x2"), "Fe")  # not an alkali
+
+
 def test_maker_flows_serialise_for_remote_workers():
     flow = BindingEnergyMaker().make(graphene("2x2"), "K")
     funnel = BindingFunnelMaker().make(graphene("2x2"), "K")

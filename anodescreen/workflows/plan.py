@@ -189,6 +189,9 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None,
 
 def add_alkali_references(plan: Plan, metal: str, references: list[str]) -> dict[str, str]:
     """The alkali's chemical-potential references (``bulk``: relaxed bcc/fcc/hcp metal; ``atom``: isolated)."""
+    unknown = sorted(set(references) - {"bulk", "atom"})
+    if unknown:
+        raise AnodescreenError(f"unknown alkali reference(s) {', '.join(unknown)}: use bulk and/or atom", "references")
     refs = {}
     if "bulk" in references:
         bulk = bulk_metal(metal)
