@@ -94,6 +94,7 @@ class NebRun(BaseModel):
     tangent_forces: list[float] | None = Field(None, description="F·τ̂ at each intermediate image (eV/Å)")
     force_calls: int
     converged: bool
+    optimizer: str = Field(description="the code's NEB and optimiser, e.g. VASP + VTST, IOPT 3 (FIRE)")
 
 
 class EngineError(RuntimeError):

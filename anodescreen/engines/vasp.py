@@ -229,7 +229,7 @@ def read_neb_images(workdir: Path, initial: list[Structure], order: list[int]) -
         structures.append(_original_order(Structure.from_file(contcar), start, order))
     complete = all(f is not None for f in tangent)
     return NebRun(structures=structures, energies=energies, tangent_forces=tangent if complete else None,
-                  force_calls=sum(steps), converged=converged)
+                  force_calls=sum(steps), converged=converged, optimizer="VASP + VTST, IOPT 3 (FIRE)")
 
 
 def _output_file(workdir: Path, name: str) -> Path | None:

@@ -124,7 +124,7 @@ def run_code_neb(engine, initial: Structure, final: Structure, endpoint_energies
     s, _ = path_coordinates([st.cart_coords for st in structures], initial.lattice.matrix)
     slopes = None if run.tangent_forces is None else [0.0, *(-f for f in run.tangent_forces), 0.0]
     return NebOutcome(neb_barrier(energies, s, slopes), structures, energies, run.force_calls, run.converged,
-                      settings.method(f"{engine.level_of_theory().code} NEB (VTST FIRE)"))
+                      settings.method(run.optimizer))
 
 
 def engine_neb(engine, initial: Structure, final: Structure, endpoint_energies: tuple[float, float],
