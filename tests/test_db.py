@@ -154,7 +154,7 @@ def test_concurrent_writers_on_embedded_store(tmp_path):
     for p in workers:
         p.start()
     for p in workers:
-        p.join(120)
+        p.join(600)  # spawn workers import the stack: slow on a loaded machine
     assert [p.exitcode for p in workers] == [0] * 4
     stores = open_stores(StoreConfig(path=path))
     ids = [d["row_id"] for d in stores.results.query({}, properties=["row_id"])]
