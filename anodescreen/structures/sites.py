@@ -98,6 +98,11 @@ def adsorption_sites(
     return sites
 
 
+def structure_label(structure: Structure) -> str:
+    """The structure's label (builders set one), else its reduced formula."""
+    return structure.properties.get("label") or structure.composition.reduced_formula
+
+
 def add_adsorbate(host: Structure, element: str, site: Site) -> Structure:
     """``host`` with one ``element`` atom on ``site``.
 
@@ -107,7 +112,7 @@ def add_adsorbate(host: Structure, element: str, site: Site) -> Structure:
     site property ``adsorbate=True``.
     """
     check_alkali(element, "adsorbate")
-    label = host.properties.get("label", host.composition.reduced_formula)
+    label = structure_label(host)
     return _place(host, element, site, [np.array(site.frac_xy)], f"{label}/{element}@{site.label}")
 
 
@@ -136,7 +141,7 @@ def add_adsorbates(host: Structure, element: str, site: Site, count: int,
             raise AnodescreenError(f"{count} {element} on copies of {site.label} would be closer than "
                                    f"{min_separation:.2f} Å", "count")
         chosen.append(int(np.argmax(gaps)))
-    label = host.properties.get("label", host.composition.reduced_formula)
+    label = structure_label(host)
     return _place(host, element, site, [copies[i] for i in chosen], f"{label}/{element}{count}@{site.label}")
 
 
@@ -190,7 +195,7 @@ def cover(host: Structure, element: str, site: Site, coverage: float = 1.0) -> S
         closest = min(_plane_distance(host, a, b) for k, a in enumerate(positions) for b in positions[k + 1:])
         if closest < 2 * covalent_radius(element):
             raise AnodescreenError(f"{n} {element} on {site.label} would be {closest:.2f} Å apart", "coverage")
-    label = host.properties.get("label", host.composition.reduced_formula)
+    label = structure_label(host)
     return _place(host, element, site, list(positions), f"{label}/{element}@{site.label}/{round(n / len(orbit), 4)}ML")
 
 

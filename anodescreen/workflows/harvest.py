@@ -30,14 +30,49 @@ def stored_calcs(stores: Stores, keys: list[str]) -> dict[str, tuple[CalcDoc, st
     found: dict[str, tuple[CalcDoc, str]] = {}
     cursor = stores.jobstore.query({"output.calc_key": {"$in": list(keys)}}, properties=["output", "uuid"])
     for doc in cursor:
-        out = {k: v for k, v in doc["output"].items() if not k.startswith("@")}
-        out.pop("energies", None)  # lives in the data store; not needed here
-        calc = CalcDoc.model_validate(out)
+        calc = calc_doc(doc["output"])
         previous = found.get(calc.calc_key)
         better = previous is None or (previous[0].state != "successful" and calc.state == "successful")
         if better or (previous[0].state == calc.state and calc.completed_at > previous[0].completed_at):
             found[calc.calc_key] = (calc, doc["uuid"])
     return found
+
+
+def calc_doc(output: CalcDoc | dict) -> CalcDoc:
+    """A calculation job's output as stored or as jobflow resolves it (the CalcDoc or its dict)."""
+    if isinstance(output, CalcDoc):
+        return output
+    out = {k: v for k, v in output.items() if not k.startswith("@")}
+    out.pop("energies", None)  # lives in the data store; not needed for rows
+    return CalcDoc.model_validate(out)
+
+
+@dataclass
+class Derived:
+    """Rows of the quantities whose calculations all succeeded, and what kept the others back."""
+
+    rows: list[ResultRow]
+    waiting: int  # quantities whose inputs are not all computed yet
+    failed: list[str]  # "kind complex: why", one per quantity with a failed input or no defined value
+
+
+def derive_rows(quantities: list[Quantity], calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> Derived:
+    """Rows of ``quantities`` from ``calcs`` (calc_key → (CalcDoc, job uuid))."""
+    out = Derived(rows=[], waiting=0, failed=[])
+    for q in quantities:
+        inputs = [q.complex_key, q.host_key, *q.reference_keys.values()]
+        if any(k not in calcs for k in inputs):
+            out.waiting += 1
+            continue
+        bad = [calcs[k][0] for k in inputs if calcs[k][0].state != "successful"]
+        if bad:
+            out.failed.append(f"{q.kind} {q.complex_label}: {bad[0].label}: {bad[0].reason}")
+            continue
+        try:
+            out.rows += _rows(q, calcs, campaign)
+        except AnodescreenError as exc:  # e.g. a SAC metal left its pocket: no distortion to measure
+            out.failed.append(f"{q.kind} {q.complex_label}: {exc}")
+    return out
 
 
 @dataclass
@@ -56,22 +91,10 @@ def harvest(plan: Plan, stores: Stores) -> HarvestReport:
     """Compute every quantity of ``plan`` whose calculations succeeded and store it."""
     keys = {k for q in plan.quantities for k in (q.complex_key, q.host_key, *q.reference_keys.values())}
     calcs = stored_calcs(stores, sorted(keys))
-    report = HarvestReport()
-    rows: list[ResultRow] = []
-    for quantity in plan.quantities:
-        inputs = [quantity.complex_key, quantity.host_key, *quantity.reference_keys.values()]
-        if any(k not in calcs for k in inputs):
-            report.waiting += 1
-            continue
-        if any(calcs[k][0].state != "successful" for k in inputs):
-            report.failed += 1
-            continue
-        try:
-            rows += rows_of(quantity, calcs, plan.spec.name)
-        except AnodescreenError:  # e.g. a SAC metal left its pocket: no distortion to measure
-            report.failed += 1
-    report.superseded = _drop_superseded(stores, rows)
-    report.new, report.unchanged, report.updated = upsert_rows(stores.results, rows)
+    derived = derive_rows(plan.quantities, calcs, plan.spec.name)
+    report = HarvestReport(waiting=derived.waiting, failed=len(derived.failed))
+    report.superseded = _drop_superseded(stores, derived.rows)
+    report.new, report.unchanged, report.updated = upsert_rows(stores.results, derived.rows)
     return report
 
 
@@ -138,7 +161,7 @@ def _derived_row(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: s
         campaigns=[campaign], created_at=now(), updated_at=now())
 
 
-def rows_of(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
+def _rows(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]], campaign: str) -> list[ResultRow]:
     if q.kind == "formation_energy":
         return [_formation_row(q, calcs, campaign)]
     if q.kind in ("diffusion_barrier", "bader_charge", "charge_depletion", "sac_distortion"):

@@ -20,12 +20,12 @@ from jobflow import Flow, Maker, Response, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
-from anodescreen.db.schema import AdsorbateInfo, CalcDoc, HostInfo, ResultRow
+from anodescreen.db.schema import AdsorbateInfo, HostInfo, ResultRow
 from anodescreen.engines import Engine, MLIPEngine
-from anodescreen.structures.sites import add_adsorbate, adsorption_sites
+from anodescreen.structures.sites import add_adsorbate, adsorption_sites, structure_label
 from anodescreen.workflows.calcs import CalculationMaker
 from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
-from anodescreen.workflows.harvest import rows_of
+from anodescreen.workflows.harvest import calc_doc, derive_rows
 from anodescreen.workflows.plan import (
     Plan,
     Quantity,
@@ -101,7 +101,7 @@ class BindingFunnelMaker(BindingEnergyMaker):
         rankings = {}
         for model, docs in outputs.items():
             plan = self.plan(host, element, self._screen_engine(model), references=())
-            rankings[model] = rank(plan, {k: (_calc_doc(d), "") for k, d in docs.items()}, self.funnel.anomalies)
+            rankings[model] = rank(plan, {k: (calc_doc(d), "") for k, d in docs.items()}, self.funnel.anomalies)
         decisions = decide(rankings, self.funnel)
         dft = self.plan(host, element, keep=allowed_sites(decisions))
         flow = plan_flow(dft, f"{self.name} DFT", [d.model_dump(mode="json") for d in decisions.values()])
@@ -171,26 +171,18 @@ def quantity_rows(quantities: list[dict], outputs: dict, job_ids: dict[str, str]
                   decisions: list[dict] | None = None) -> MakerRows:
     """Rows of every quantity whose calculations succeeded, the others listed with the reason;
     with a funnel's ``decisions``, those too, completed with the DFT ranking."""
-    calcs = {key: (_calc_doc(doc), job_ids[key]) for key, doc in outputs.items()}
+    calcs = {key: (calc_doc(doc), job_ids[key]) for key, doc in outputs.items()}
     plan = Plan(None, None, quantities=[_quantity(d) for d in quantities])
-    rows, failed = [], []
-    for q in plan.quantities:
-        bad = [calcs[k][0] for k in (q.complex_key, q.host_key, *q.reference_keys.values())
-               if calcs[k][0].state != "successful"]
-        if bad:
-            failed.append(f"{q.kind} {q.complex_label}: {bad[0].label}: {bad[0].reason}")
-            continue
-        rows += rows_of(q, calcs, name)
+    derived = derive_rows(plan.quantities, calcs, name)
     if decisions is None:
-        return MakerRows(rows=rows, failed=failed)
+        return MakerRows(rows=derived.rows, failed=derived.failed)
     groups = {(d["host"], d["region"], d["element"]): GroupDecision.model_validate(d) for d in decisions}
     record_dft(groups, plan, calcs)
-    return MakerRows(rows=rows, failed=failed, decisions=list(groups.values()))
+    return MakerRows(rows=derived.rows, failed=derived.failed, decisions=list(groups.values()))
 
 
 def _custom(host: Structure, metal: str | None = None) -> HostInfo:
-    label = host.properties.get("label") or host.composition.reduced_formula
-    return HostInfo(family="custom", label=label, metal=metal)
+    return HostInfo(family="custom", label=structure_label(host), metal=metal)
 
 
 def _labelled(structure: Structure, label: str) -> Structure:
@@ -206,10 +198,3 @@ def _plain(q: Quantity) -> dict:
 
 def _quantity(d: dict) -> Quantity:
     return Quantity(**{**d, "host": HostInfo(**d["host"]), "adsorbate": AdsorbateInfo(**d["adsorbate"])})
-
-
-def _calc_doc(doc) -> CalcDoc:
-    """A calculation job's output as resolved by jobflow: the CalcDoc or its serialised dict."""
-    if isinstance(doc, CalcDoc):
-        return doc
-    return CalcDoc.model_validate({k: v for k, v in doc.items() if not k.startswith("@")})

@@ -33,7 +33,7 @@ from anodescreen.structures.graphene import supercell_name
 from anodescreen.structures.heterostructure import graphene_mos2, metal_film_heterostructure
 from anodescreen.structures.intercalation import metal_multilayer_bilayer
 from anodescreen.structures.references import elemental_reference
-from anodescreen.structures.sites import add_adsorbates
+from anodescreen.structures.sites import add_adsorbates, structure_label
 from anodescreen.structures.slabs import metal_slab, sei_slab
 from anodescreen.workflows.calcs import CalcRequest
 from anodescreen.workflows.spec import (
@@ -360,7 +360,7 @@ def _without_adsorbate(structure: Structure, doc) -> Structure:
 
 def add_formation(plan: Plan, s: Structure) -> None:
     """A compound and the ground state of each of its elements, relaxed at the same theory."""
-    label = s.properties.get("label") or s.composition.reduced_formula
+    label = structure_label(s)
     key = plan.add(label, "relax-cell", s)
     refs = {}
     for el in sorted({e.symbol for e in s.composition}):
