@@ -175,6 +175,8 @@ def test_vasp_neb_replayed_from_a_real_vtst_run(shared_fixtures, tmp_path):
     assert d["saddle_image"] in (2, 6) and len(d["image_energies"]) == 9
     assert d["spline_forward"] >= d["forward"]
     assert "VTST" in d["method"] and doc.n_steps > 7
+    assert doc.level_of_theory.code_version.startswith("5.4.4")  # from the images' OUTCARs
+    assert doc.lot_key == engine.level_of_theory().key
     run = tmp_path / doc.calc_key / "neb"
     # the tags of the upstream run's INCAR (NCORE, ISYM, LREAL, ISTART, PREC aside)
     incar, upstream = Incar.from_file(run / "INCAR"), Incar.from_file(reference / "INCAR")

@@ -95,6 +95,7 @@ class NebRun(BaseModel):
     force_calls: int
     converged: bool
     optimizer: str = Field(description="the code's NEB and optimiser, e.g. VASP + VTST, IOPT 3 (FIRE)")
+    code_version: str | None = Field(None, description="version the output reports")
 
 
 class EngineError(RuntimeError):

@@ -220,8 +220,8 @@ def read_neb_images(workdir: Path, initial: list[Structure], order: list[int]) -
             raise EngineError(f"VASP NEB image {n:02d} has no OUTCAR/CONTCAR: did VASP run all images?")
         outcar = Outcar(outcar_file)
         outcar.read_neb()
-        outcar.read_pattern({"steps": r"energy\(sigma->0\)", "done": r"reached required accuracy"},
-                            terminate_on_match=False)
+        outcar.read_pattern({"steps": r"energy\(sigma->0\)", "done": r"reached required accuracy",
+                             "version": r"^\s*vasp\.(\S+)"}, terminate_on_match=False)
         energies.append(float(outcar.data["energy"]))
         tangent.append(outcar.data.get("tangent_force"))
         steps.append(len(outcar.data["steps"]))
@@ -229,7 +229,8 @@ def read_neb_images(workdir: Path, initial: list[Structure], order: list[int]) -
         structures.append(_original_order(Structure.from_file(contcar), start, order))
     complete = all(f is not None for f in tangent)
     return NebRun(structures=structures, energies=energies, tangent_forces=tangent if complete else None,
-                  force_calls=sum(steps), converged=converged, optimizer="VASP + VTST, IOPT 3 (FIRE)")
+                  force_calls=sum(steps), converged=converged, optimizer="VASP + VTST, IOPT 3 (FIRE)",
+                  code_version=outcar.data["version"][0][0] if outcar.data["version"] else None)
 
 
 def _output_file(workdir: Path, name: str) -> Path | None:

@@ -79,6 +79,7 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
     try:
         if request.task in ("neb", "charges"):
             fields = (_neb if request.task == "neb" else _charges)(request, engine, folder)
+            _record_version(common, fields.pop("code_version", None))
             state = "successful" if fields.pop("converged_all") else "failed"
             reason = None if state == "successful" else "NEB did not converge within max_steps"
             return CalcDoc(state=state, reason=reason, elapsed_s=time.perf_counter() - start, **fields, **common)
@@ -91,8 +92,7 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         reason = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
         return CalcDoc(state="failed", reason=reason, elapsed_s=time.perf_counter() - start, **common)
     elapsed = time.perf_counter() - start
-    if result.code_version:  # e.g. VASP: known from its output only (not part of the key)
-        common["level_of_theory"] = lot.model_copy(update={"code_version": result.code_version})
+    _record_version(common, result.code_version)
     fields = {
         "energy": result.energy,
         "converged": result.converged,
@@ -112,6 +112,12 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
     return CalcDoc(state="successful", **fields, **common)
 
 
+def _record_version(common: dict, version: str | None) -> None:
+    """The code version an output reports (e.g. VASP's), in the stored level of theory but not its key."""
+    if version:
+        common["level_of_theory"] = common["level_of_theory"].model_copy(update={"code_version": version})
+
+
 def _neb(request: CalcRequest, engine: Engine, folder: Path) -> dict:
     """Climbing-image NEB on ``engine``, after relaxing the endpoints unless the plan did."""
     from anodescreen.workflows.neb import NebSettings, engine_neb, relaxed_endpoints
@@ -129,7 +135,7 @@ def _neb(request: CalcRequest, engine: Engine, folder: Path) -> dict:
                "image_energies": outcome.energies, "force_calls": outcome.force_calls, "method": outcome.method}
     return {"energy": outcome.energies[saddle], "converged": outcome.converged, "converged_all": outcome.converged,
             "n_steps": outcome.force_calls, "structure": outcome.images[saddle].as_dict(),
-            "energies": outcome.energies, "details": details}
+            "energies": outcome.energies, "details": details, "code_version": outcome.code_version}
 
 
 def _charges(request: CalcRequest, engine: Engine, folder: Path) -> dict:

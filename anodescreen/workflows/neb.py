@@ -53,6 +53,7 @@ class NebOutcome:
     force_calls: int
     converged: bool
     method: str
+    code_version: str | None = None  # when the code's own NEB reports it
 
 
 class _Counting(Calculator):
@@ -124,7 +125,7 @@ def run_code_neb(engine, initial: Structure, final: Structure, endpoint_energies
     s, _ = path_coordinates([st.cart_coords for st in structures], initial.lattice.matrix)
     slopes = None if run.tangent_forces is None else [0.0, *(-f for f in run.tangent_forces), 0.0]
     return NebOutcome(neb_barrier(energies, s, slopes), structures, energies, run.force_calls, run.converged,
-                      settings.method(run.optimizer))
+                      settings.method(run.optimizer), run.code_version)
 
 
 def engine_neb(engine, initial: Structure, final: Structure, endpoint_energies: tuple[float, float],
