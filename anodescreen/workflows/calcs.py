@@ -155,7 +155,7 @@ def _charges(request: CalcRequest, engine: Engine, folder: Path) -> dict:
                "metal_charge": charges.transfer(metal_index) if len(metal_index) == 1 else None,
                "difference": asdict(analysis.difference)}
     return {"converged": True, "converged_all": True, "structure": request.structure.as_dict(),
-            "files": analysis.files, "details": details}
+            "files": analysis.files, "details": details, "code_version": analysis.code_version}
 
 
 @dataclass

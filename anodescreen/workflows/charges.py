@@ -27,6 +27,7 @@ class ChargeAnalysis:
     transfer: float  # e, net Bader charge of the adsorbate atoms (positive = electrons lost)
     difference: DensityDifference
     files: dict[str, str]
+    code_version: str | None = None  # as the combined run's output reports it (VASP)
 
 
 def _density(files: dict[str, str], role: str) -> DensityGrid:
@@ -54,15 +55,16 @@ def charge_analysis(engine, structure: Structure, adsorbate: list[int], workdir:
     parts = {"combined": structure,
              "host": Structure.from_sites([structure[i] for i in rest]),
              "adsorbate": Structure.from_sites([structure[i] for i in adsorbate])}
-    grids, files, reference = {}, {}, None
+    grids, files, reference, version = {}, {}, None, None
     for role, part in parts.items():
         result = dense.run(part, "static", Path(workdir) / role)
         grids[role] = _density(result.files, role)
         if role == "combined":
             reference = _reference_density(result.files)
             valence = valence or result.valence  # the pseudopotentials the run used
+            version = result.code_version
         files |= {f"{role} {k}": v for k, v in result.files.items()}
     charges = bader_charges(grids["combined"], valence, reference)
     height = float(np.mean(structure.cart_coords[adsorbate, 2]))
     difference = density_difference(grids["combined"], grids["host"], grids["adsorbate"], height)
-    return ChargeAnalysis(charges, adsorbate, charges.transfer(adsorbate), difference, files)
+    return ChargeAnalysis(charges, adsorbate, charges.transfer(adsorbate), difference, files, version)
