@@ -31,6 +31,9 @@ CASES = {
     "Na@G(2x2)": {"hosts": [{"family": "graphene", "size": "2x2", "vacuum": 10.0}], "element": "Na"},
     "Li@Fe-N4(3x3)": {"hosts": [{"family": "sac", "metals": ["Fe"], "size": "3x3", "site_radius": 2.0,
                                  "vacuum": 10.0}], "element": "Li"},
+    # Zn2+ (d10) is closed-shell: no initial moment, so spin "auto" runs it unpolarised
+    "Li@Zn-N4(3x3)": {"hosts": [{"family": "sac", "metals": ["Zn"], "size": "3x3", "site_radius": 2.0,
+                                 "vacuum": 10.0}], "element": "Li"},
 }
 
 

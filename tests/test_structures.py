@@ -143,6 +143,16 @@ def test_no_overlapping_atoms_anywhere():
         assert min_distance(s) > 1.3, s.properties.get("label")
 
 
+def test_adsorbate_moment_only_on_magnetic_hosts():
+    """Li seeds a moment (so the complex is spin-polarised) on Fe-N4, not on closed-shell Zn-N4 (d10)."""
+    for metal, spin in (("Fe", True), ("Zn", False)):
+        host = sac_site(metal, size="3x3")
+        s = add_adsorbate(host, "Li", adsorption_sites(host, centre=(0.5, 0.5))[0])
+        li = [i for i, x in enumerate(s) if x.species_string == "Li"][0]
+        assert (s.site_properties["magmom"][li] == 1.0) is spin
+        assert any(m != 0 for m in s.site_properties["magmom"]) is spin
+
+
 def test_adsorbate_height_from_covalent_radii():
     host = graphene("3x3")
     top = [s for s in adsorption_sites(host) if s.label == "top"][0]

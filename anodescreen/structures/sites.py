@@ -153,8 +153,8 @@ def _place(host: Structure, element: str, site: Site, positions: list[np.ndarray
     structure = host.copy()
     structure.add_site_property("adsorbate", [False] * len(host))
     props = {key: 0.0 for key in structure.site_properties} | {"adsorbate": True}
-    if "magmom" in props:
-        props["magmom"] = 1.0
+    if any(abs(m) > 1e-6 for m in host.site_properties.get("magmom", [])):
+        props["magmom"] = 1.0  # the alkali's unpaired electron may couple to the host's moments
     for frac_xy in positions:
         if site.region == "gallery":
             z = site.z
