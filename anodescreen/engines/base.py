@@ -12,6 +12,8 @@ from ase.calculators.calculator import Calculator, all_changes
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
+from anodescreen.structures.data import has_moments
+
 #: relax: positions only (2D hosts with vacuum); relax-cell: positions and cell (bulk);
 #: static: single point.
 Task = Literal["relax", "relax-cell", "static"]
@@ -63,6 +65,11 @@ class LevelOfTheory(BaseModel):
 def spin_polarized(spin: Literal["auto", "on", "off"]) -> bool | Literal["auto"]:
     """An engine's ``spin`` setting as recorded in its level of theory."""
     return "auto" if spin == "auto" else spin == "on"
+
+
+def runs_polarized(spin: Literal["auto", "on", "off"], structure: Structure) -> bool:
+    """Whether ``structure`` runs spin-polarised: ``on``, or ``auto`` and it carries initial moments."""
+    return spin == "on" or (spin == "auto" and has_moments(structure))
 
 
 class EngineResult(BaseModel):

@@ -38,9 +38,11 @@ from anodescreen.engines.base import (
     Task,
     is_polar_slab,
     kpoint_mesh,
+    runs_polarized,
     spin_polarized,
 )
 from anodescreen.errors import AnodescreenError
+from anodescreen.structures.data import has_moments
 
 DATA_DIR = Path(os.environ.get("CP2K_DATA_DIR", "/usr/share/cp2k"))
 PROJECT = "anodescreen"
@@ -182,8 +184,7 @@ class Cp2kEngine(BaseModel):
                  for el in structure.composition}
         electrons = sum(kinds[s.specie.symbol][2] for s in structure)
         magmoms = structure.site_properties.get("magmom")
-        has_moments = magmoms is not None and any(abs(m) > 1e-6 for m in magmoms)
-        uks = self.spin == "on" or (self.spin == "auto" and has_moments)
+        uks = runs_polarized(self.spin, structure)
         run_type = {"static": "ENERGY_FORCE", "relax": "GEO_OPT", "relax-cell": "CELL_OPT"}[task]
         mesh = kpoint_mesh(structure, self.kspacing)
         fmax_au = self.fmax / _FORCE_AU
@@ -239,7 +240,7 @@ class Cp2kEngine(BaseModel):
         lines += ["    &END COORD"]
         for symbol, (basis, potential, _) in kinds.items():
             lines += [f"    &KIND {symbol}", f"      BASIS_SET {basis}", f"      POTENTIAL {potential}"]
-            if uks and has_moments:
+            if uks and has_moments(structure):
                 moment = max((m for s, m in zip(structure, magmoms) if s.specie.symbol == symbol), key=abs)
                 lines += [f"      MAGNETIZATION {moment:g}"]
             lines += ["    &END KIND"]

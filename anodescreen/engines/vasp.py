@@ -33,6 +33,7 @@ from anodescreen.engines.base import (
     Task,
     is_polar_slab,
     kpoint_mesh,
+    runs_polarized,
     spin_polarized,
 )
 
@@ -102,9 +103,7 @@ class VaspEngine(BaseModel):
                  "ALGO": "Normal", "GGA": "PE", "METAGGA": None}
         if not self.mp_compatible and self.vdw:
             incar |= VDW_INCAR[self.vdw]
-        magmoms = structure.site_properties.get("magmom")
-        magnetic = magmoms is not None and any(abs(m) > 1e-6 for m in magmoms)
-        incar["ISPIN"] = 2 if self.spin == "on" or (self.spin == "auto" and magnetic) else 1
+        incar["ISPIN"] = 2 if runs_polarized(self.spin, structure) else 1
         polar = is_polar_slab(structure)
         if self.dipole == "on" or (self.dipole == "auto" and polar):
             incar |= {"LDIPOL": True, "IDIPOL": 3}

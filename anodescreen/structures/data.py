@@ -30,6 +30,11 @@ SAC_MAGMOM = {
 DEFAULT_MAGMOM = 0.6
 
 
+def has_moments(structure) -> bool:
+    """Whether any site of ``structure`` carries a non-zero initial ``magmom``."""
+    return any(abs(m) > 1e-6 for m in structure.site_properties.get("magmom") or [])
+
+
 def check_element(symbol: str, field: str = "element") -> str:
     """Return ``symbol`` if it is a chemical element, else raise a one-line error."""
     if not isinstance(symbol, str) or symbol not in atomic_numbers or symbol == "X":

@@ -25,7 +25,7 @@ from scipy.spatial import Delaunay
 
 from anodescreen.errors import AnodescreenError
 from anodescreen.structures._geometry import MIN_DISTANCE, canonical
-from anodescreen.structures.data import ALKALI, check_alkali, covalent_radius
+from anodescreen.structures.data import ALKALI, check_alkali, covalent_radius, has_moments
 
 SYMPREC = 0.01
 #: Atoms within this height (Å) of a sheet's extreme belong to that sheet.
@@ -153,7 +153,7 @@ def _place(host: Structure, element: str, site: Site, positions: list[np.ndarray
     structure = host.copy()
     structure.add_site_property("adsorbate", [False] * len(host))
     props = {key: 0.0 for key in structure.site_properties} | {"adsorbate": True}
-    if any(abs(m) > 1e-6 for m in host.site_properties.get("magmom", [])):
+    if has_moments(host):
         props["magmom"] = 1.0  # the alkali's unpaired electron may couple to the host's moments
     for frac_xy in positions:
         if site.region == "gallery":
