@@ -111,6 +111,22 @@ def test_run_query_rerun_on_the_embedded_store(tmp_path):
     assert "report.html: 3 rows, 1 figures" in report.stdout, report.stderr
 
 
+def test_status_reports_funnel_disagreements_and_flagged_dft_geometries(tmp_path):
+    from anodescreen.db.stores import StoreConfig, open_stores
+    from anodescreen.workflows.funnel import GroupDecision
+
+    decision = GroupDecision(host="Fe-N4@G(4x4)", region="top", element="Li", rankings={}, disagree=False,
+                             best={"CHGNet": "N-top"}, selected={"N-top": ["CHGNet rank 1"], "Fe-top": ["x"]},
+                             dft_ranking=[("Fe-top", 0.0), ("N-top", 0.3)], dft_best_matches={"CHGNet": False},
+                             dft_anomalies={"N-top": ["Fe left its pocket (1.20 Å)"]})
+    stores = open_stores(StoreConfig(type="embedded", path=str(tmp_path / "anodescreen.db")))
+    stores.campaigns.update([{"name": "sac", "funnel": [decision.model_dump(mode="json")]}], key="name")
+    stores.close()
+    lines = [line for line in cli("status", cwd=tmp_path).stdout.splitlines() if line.startswith("funnel sac")]
+    assert lines == ["funnel sac Fe-N4@G(4x4) top Li: DFT best differs from CHGNet; DFT geometry of N-top: Fe left "
+                     "its pocket (1.20 Å) (MLIP best {'CHGNet': 'N-top'}; sent ['Fe-top', 'N-top'])"]
+
+
 def test_where_filters_are_checked(tmp_path):
     _assert_one_line_error(cli("query", "--where", "adsorbate", cwd=tmp_path), "not FIELD=VALUE")
     _assert_one_line_error(cli("query", "--where", "colour=red", cwd=tmp_path), "cannot filter on 'colour'")

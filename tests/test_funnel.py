@@ -8,8 +8,8 @@ from pymatgen.core import Structure
 from anodescreen.db.schema import AdsorbateInfo, CalcDoc, HostInfo
 from anodescreen.engines import MLIPEngine
 from anodescreen.structures import add_adsorbate, adsorption_sites, graphene, sac_site
-from anodescreen.workflows.funnel import Candidate, anomalies, decide, rank
-from anodescreen.workflows.plan import Quantity, plan_campaign
+from anodescreen.workflows.funnel import Candidate, anomalies, decide, rank, record_dft
+from anodescreen.workflows.plan import Plan, Quantity, plan_campaign
 from anodescreen.workflows.spec import AnomalyRules, CampaignSpec, FunnelSpec
 
 GROUP = ("Fe-N4@G(4x4)", "top", "Li")
@@ -40,24 +40,75 @@ def test_margin_adds_near_degenerate_sites_and_agreement_is_not_flagged():
     assert d.selected["b"] == ["CHGNet +0.050 eV", "SevenNet +0.050 eV"]
 
 
-def test_flagged_results_do_not_vote_and_no_valid_ranking_sends_everything():
-    model = ranking(a=-1.0, b=-0.5)
-    model[GROUP][0].anomalies = ["Fe left its pocket (1.20 Å)"]
-    model[GROUP][1].relative = 0.0  # rank() re-bases on the best valid site
-    d = decide({"CHGNet": model}, FunnelSpec(top_k=1))[GROUP]
-    assert set(d.selected) == {"b"}
+def test_no_valid_ranking_sends_everything():
     failed = {GROUP: [Candidate(site="a", anomalies=["failed: x"]), Candidate(site="b", anomalies=["failed: y"])]}
     d = decide({"CHGNet": failed}, FunnelSpec(top_k=1))[GROUP]
     assert set(d.selected) == {"a", "b"} and d.selected["a"] == ["no valid MLIP ranking"]
 
 
-def _quantity(host: HostInfo, region: str = "top") -> Quantity:
-    return Quantity(kind="binding_energy", host=host, adsorbate=AdsorbateInfo(element="Li", count=1), site="s",
-                    region=region, complex_key="c", host_key="h", reference_keys={}, complex_label="x")
+def _fe_n4_li(fe_shift: float = 0.0) -> tuple[HostInfo, Structure, Structure]:
+    """Li over Fe-N4 before and after a "relaxation" that pushes Fe ``fe_shift`` Å along z."""
+    host = sac_site("Fe", "N4", "4x4")
+    initial = add_adsorbate(host, "Li", adsorption_sites(host, "top", (0.5, 0.5), 2.0)[0])
+    final = initial.copy()
+    fe = next(i for i, s in enumerate(final) if s.specie.symbol == "Fe")
+    final.translate_sites([fe], [0, 0, fe_shift], frac_coords=False)
+    return HostInfo(family="sac", label="Fe-N4", metal="Fe", motif="N4"), initial, final
 
 
-def _doc(initial: Structure, final: Structure) -> CalcDoc:
-    return CalcDoc(calc_key="c", label="x", task="relax", state="successful", energy=-1.0, n_sites=len(initial),
+def _relaxed(results: dict[str, tuple[float, float]]) -> tuple[Plan, dict]:
+    """A plan of one group and its relaxed complexes: site → (energy, how far Fe moved)."""
+    plan, calcs = Plan(None, None), {}
+    for site, (energy, shift) in results.items():
+        info, initial, final = _fe_n4_li(shift)
+        plan.quantities.append(_quantity(info, site=site, key=site))
+        calcs[site] = (_doc(initial, final, energy, key=site), "")
+    return plan, calcs
+
+
+# CHGNet on Li@Zn-N4 (benchmarks/README.md): the site DFT puts lowest came out with the metal
+# 1 Å out of its pocket, 20 meV below the best unflagged site
+SCREEN = {"metal-top": (-1.020, 1.0), "N-top": (-1.000, 0.0), "N-metal-bridge": (-0.994, 0.0),
+          "hollow": (-0.700, 1.0)}
+
+
+@pytest.mark.parametrize("flagged, sent", [
+    ("verify", {"metal-top", "N-top", "N-metal-bridge"}),  # hollow is flagged but 0.3 eV up
+    ("exclude", {"N-top", "N-metal-bridge"}),
+    ("vote", {"metal-top", "N-top"}),  # N-metal-bridge is 26 meV above metal-top, outside the margin
+])
+def test_flagged_sites_do_not_vote_and_verify_sends_the_competitive_ones_to_dft(flagged, sent):
+    rules = AnomalyRules(flagged=flagged)
+    plan, calcs = _relaxed(SCREEN)
+    ranking = rank(plan, calcs, rules)
+    d = decide({"CHGNet": ranking}, FunnelSpec(top_k=1, margin=0.025, anomalies=rules))[("Fe-N4", "top", "Li")]
+    assert set(d.selected) == sent
+    assert d.best == {"CHGNet": "metal-top" if flagged == "vote" else "N-top"}
+    if flagged == "verify":
+        assert d.selected["metal-top"] == ["CHGNet -0.020 eV but flagged (Fe left its pocket (1.00 Å)): DFT checks"]
+        assert d.selected["N-metal-bridge"] == ["CHGNet +0.006 eV"]
+
+
+def test_the_dft_geometries_are_checked_with_the_same_rules():
+    rules = AnomalyRules()
+    plan, screens = _relaxed(SCREEN)
+    d = decide({"CHGNet": rank(plan, screens, rules)}, FunnelSpec(top_k=1, margin=0.025))
+    # DFT: metal-top lowest with Fe 0.42 Å down (a real distortion), N-top pulled Fe out
+    dft, calcs = _relaxed({"metal-top": (-2.0, 0.42), "N-top": (-1.7, 1.2), "N-metal-bridge": (-1.77, 0.0)})
+    record_dft(d, dft, calcs, rules)
+    (group,) = d.values()
+    assert group.dft_ranking == [("metal-top", 0.0), ("N-metal-bridge", 0.23), ("N-top", 0.3)]
+    assert group.dft_anomalies == {"N-top": ["Fe left its pocket (1.20 Å)"]}
+    assert group.dft_best_matches == {"CHGNet": False}
+
+
+def _quantity(host: HostInfo, region: str = "top", site: str = "s", key: str = "c") -> Quantity:
+    return Quantity(kind="binding_energy", host=host, adsorbate=AdsorbateInfo(element="Li", count=1), site=site,
+                    region=region, complex_key=key, host_key="h", reference_keys={}, complex_label="x")
+
+
+def _doc(initial: Structure, final: Structure, energy: float = -1.0, key: str = "c") -> CalcDoc:
+    return CalcDoc(calc_key=key, label="x", task="relax", state="successful", energy=energy, n_sites=len(initial),
                    formula="x", structure=final.as_dict(), input_structure=initial.as_dict(),
                    level_of_theory=MLIPEngine().level_of_theory(), lot_key="k")
 

@@ -102,6 +102,8 @@ def run(
         warn = " [potentials disagree]" if d.disagree else ""
         out.print(f"funnel {d.host} {d.region} {d.element}: {len(d.selected)}/{total} sites to DFT "
                   f"({best}{dft}){warn}", highlight=False)
+        for site, flags in d.dft_anomalies.items():
+            out.print(f"  DFT geometry of {site}: {'; '.join(flags)}", highlight=False)
     stores.close()
 
 
@@ -258,9 +260,12 @@ def status(db_config: Path | None = DbConfig,
     for doc in docs:
         for d in doc.get("funnel") or []:
             missed = [m for m, ok in d.get("dft_best_matches", {}).items() if not ok]
-            if d["disagree"] or missed:
-                note = "potentials disagree on the best site" if d["disagree"] else ""
-                note += ("; " if note else "") + (f"DFT best differs from {', '.join(missed)}" if missed else "")
+            flagged = d.get("dft_anomalies") or {}
+            if d["disagree"] or missed or flagged:
+                notes = (["potentials disagree on the best site"] if d["disagree"] else []) \
+                    + ([f"DFT best differs from {', '.join(missed)}"] if missed else []) \
+                    + [f"DFT geometry of {site}: {'; '.join(f)}" for site, f in flagged.items()]
+                note = "; ".join(notes)
                 out.print(f"funnel {doc['name']} {d['host']} {d['region']} {d['element']}: {note} "
                           f"(MLIP best {d['best']}; sent {sorted(d['selected'])})", highlight=False)
     stores.close()

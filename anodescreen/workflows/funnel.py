@@ -3,9 +3,12 @@
 A universal potential can be wrong about which site is best (CHGNet and SevenNet-0 disagree
 on Li at Fe-N4 by 0.2–0.4 eV), so the choice must survive one wrong model: a site goes to
 DFT if *any* potential puts it in its top ``top_k`` or within ``margin`` eV of its best.
-Relaxed MLIP geometries are checked against anomaly rules first; a flagged result does not
-vote (by default). Every decision is recorded with its reason, with a ``disagree`` flag when
-the potentials' best sites differ.
+Relaxed MLIP geometries are checked against anomaly rules first. A flagged result does not
+vote, but (by default, ``flagged: verify``) a flagged site the potential puts below or within
+``margin`` of its best valid site goes to DFT as well: an exaggerated MLIP distortion must not
+hide a site DFT prefers (Li on Zn-N4: CHGNet pushed Zn 1 Å out of its pocket at metal-top, the
+DFT-best site). The DFT geometries are checked with the same rules. Every decision is recorded
+with its reason, with a ``disagree`` flag when the potentials' best sites differ.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class GroupDecision(BaseModel):
     disagree: bool = Field(description="the potentials' best sites differ")
     dft_ranking: list[tuple[str, float]] = Field(default_factory=list, description="(site, eV above best)")
     dft_best_matches: dict[str, bool] = Field(default_factory=dict, description="potential → its best = DFT best")
+    dft_anomalies: dict[str, list[str]] = Field(default_factory=dict,
+                                                description="site → anomaly rules its DFT geometry breaks")
 
 
 def group_of(q: Quantity) -> Group:
@@ -97,7 +102,7 @@ def rank(plan: Plan, calcs: dict[str, tuple[CalcDoc, str]], rules: AnomalyRules)
         energy = doc.energy if doc.state == "successful" else None
         groups[group_of(q)].append(Candidate(site=q.site, energy=energy, anomalies=anomalies(q, doc, rules)))
     for candidates in groups.values():
-        valid = [c.energy for c in candidates if c.energy is not None and not (rules.exclude and c.anomalies)]
+        valid = [c.energy for c in candidates if c.energy is not None and _votes(c, rules)]
         best = min(valid) if valid else None
         for c in candidates:
             c.relative = None if best is None or c.energy is None else round(c.energy - best, 6)
@@ -114,14 +119,18 @@ def decide(rankings: dict[str, dict[Group, list[Candidate]]], spec: FunnelSpec) 
         selected: dict[str, list[str]] = defaultdict(list)
         best: dict[str, str | None] = {}
         for model, candidates in per_model.items():
-            valid = [c for c in candidates if c.relative is not None
-                     and not (spec.anomalies.exclude and c.anomalies)]
+            valid = [c for c in candidates if c.relative is not None and _votes(c, spec.anomalies)]
             best[model] = valid[0].site if valid else None
             for position, c in enumerate(valid):
                 if position < spec.top_k:
                     selected[c.site].append(f"{model} rank {position + 1}")
                 elif c.relative <= spec.margin:
                     selected[c.site].append(f"{model} +{c.relative:.3f} eV")
+            if spec.anomalies.flagged == "verify":
+                for c in candidates:
+                    if c.anomalies and c.relative is not None and c.relative <= spec.margin:
+                        selected[c.site].append(f"{model} {c.relative:+.3f} eV but flagged "
+                                                f"({'; '.join(c.anomalies)}): DFT checks")
         if not selected:  # no potential gave a usable ranking: DFT decides everything
             for c in next(iter(per_model.values())):
                 selected[c.site].append("no valid MLIP ranking")
@@ -132,17 +141,25 @@ def decide(rankings: dict[str, dict[Group, list[Candidate]]], spec: FunnelSpec) 
     return decisions
 
 
+def _votes(c: Candidate, rules: AnomalyRules) -> bool:
+    return rules.flagged == "vote" or not c.anomalies
+
+
 def allowed_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]]:
     return {g: set(d.selected) for g, d in decisions.items()}
 
 
-def record_dft(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[str, tuple[CalcDoc, str]]) -> None:
-    """Add the DFT ranking of the selected sites and whether each potential's best agrees."""
+def record_dft(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[str, tuple[CalcDoc, str]],
+               rules: AnomalyRules) -> None:
+    """Add the DFT ranking of the selected sites, the rules their DFT geometries break, and whether
+    each potential's best agrees."""
     energies: dict[Group, dict[str, float]] = defaultdict(dict)
     for q in plan.energy_quantities():
         doc = calcs.get(q.complex_key, (None, None))[0]
         if doc is not None and doc.state == "successful":
             energies[group_of(q)][q.site] = doc.energy
+            if group_of(q) in decisions and (found := anomalies(q, doc, rules)):
+                decisions[group_of(q)].dft_anomalies[q.site] = found
     for group, decision in decisions.items():
         sites = energies.get(group)
         if not sites:

@@ -34,7 +34,7 @@ from anodescreen.workflows.plan import (
     add_formation,
     add_host,
 )
-from anodescreen.workflows.spec import FunnelSpec
+from anodescreen.workflows.spec import AnomalyRules, FunnelSpec
 
 
 @dataclass
@@ -77,8 +77,9 @@ class BindingEnergyMaker(Maker):
 class BindingFunnelMaker(BindingEnergyMaker):
     """The funnel on one host: every site relaxed with each ML potential of ``funnel.screen``,
     ``engine`` (DFT) only on the sites any potential puts in its top ``top_k`` or within
-    ``margin`` of its best (:mod:`~anodescreen.workflows.funnel`). The output adds the
-    decisions, with the DFT ranking and whether each potential's best site was DFT's."""
+    ``margin`` of its best, plus flagged sites per ``funnel.anomalies.flagged``
+    (:mod:`~anodescreen.workflows.funnel`). The output adds the decisions, with the DFT ranking,
+    the anomaly rules DFT's geometries break and whether each potential's best site was DFT's."""
 
     name: str = "binding funnel"
     funnel: FunnelSpec = field(default_factory=FunnelSpec)
@@ -104,7 +105,8 @@ class BindingFunnelMaker(BindingEnergyMaker):
             rankings[model] = rank(plan, {k: (calc_doc(d), "") for k, d in docs.items()}, self.funnel.anomalies)
         decisions = decide(rankings, self.funnel)
         dft = self.plan(host, element, keep=allowed_sites(decisions))
-        flow = plan_flow(dft, f"{self.name} DFT", [d.model_dump(mode="json") for d in decisions.values()])
+        flow = plan_flow(dft, f"{self.name} DFT", [d.model_dump(mode="json") for d in decisions.values()],
+                         self.funnel.anomalies.model_dump())
         return Response(replace=flow)
 
     def _screen_engine(self, model: str) -> MLIPEngine:
@@ -148,12 +150,12 @@ class FormationEnergyMaker(Maker):
         return plan_flow(plan, self.name)
 
 
-def plan_flow(plan: Plan, name: str, decisions: list[dict] | None = None) -> Flow:
+def plan_flow(plan: Plan, name: str, decisions: list[dict] | None = None, rules: dict | None = None) -> Flow:
     """A Flow of the plan's calculations and a last job deriving its quantities' rows from their outputs."""
     maker = CalculationMaker(engine=plan.engine)
     jobs = {key: maker.make(request) for key, request in plan.calcs.items()}
     rows = quantity_rows([_plain(q) for q in plan.quantities], {k: j.output for k, j in jobs.items()},
-                         {k: j.uuid for k, j in jobs.items()}, name, decisions)
+                         {k: j.uuid for k, j in jobs.items()}, name, decisions, rules)
     rows.name = f"rows {name}"
     return Flow([*jobs.values(), rows], output=rows.output, name=name)
 
@@ -168,16 +170,16 @@ class MakerRows(BaseModel):
 
 @job
 def quantity_rows(quantities: list[dict], outputs: dict, job_ids: dict[str, str], name: str,
-                  decisions: list[dict] | None = None) -> MakerRows:
+                  decisions: list[dict] | None = None, rules: dict | None = None) -> MakerRows:
     """Rows of every quantity whose calculations succeeded, the others listed with the reason;
-    with a funnel's ``decisions``, those too, completed with the DFT ranking."""
+    with a funnel's ``decisions`` (and anomaly ``rules``), those too, completed with the DFT ranking."""
     calcs = {key: (calc_doc(doc), job_ids[key]) for key, doc in outputs.items()}
     plan = Plan(None, None, quantities=[_quantity(d) for d in quantities])
     derived = derive_rows(plan.quantities, calcs, name)
     if decisions is None:
         return MakerRows(rows=derived.rows, failed=derived.failed)
     groups = {(d["host"], d["region"], d["element"]): GroupDecision.model_validate(d) for d in decisions}
-    record_dft(groups, plan, calcs)
+    record_dft(groups, plan, calcs, AnomalyRules.model_validate(rules or {}))
     return MakerRows(rows=derived.rows, failed=derived.failed, decisions=list(groups.values()))
 
 

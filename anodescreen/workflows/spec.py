@@ -137,7 +137,10 @@ class AnomalyRules(_Strict):
     max_metal_shift: float = Field(0.8, gt=0, description="Å a SAC metal may move from its pocket")
     min_alkali_ratio: float = Field(0.8, gt=0, description="alkali–alkali distance / bulk nearest neighbour")
     max_adsorbate_gap: float = Field(4.0, gt=0, description="Å from the adsorbate to the nearest host atom")
-    exclude: bool = Field(True, description="flagged results do not vote for DFT")
+    flagged: Literal["verify", "exclude", "vote"] = Field(
+        "verify", description="verify: flagged results do not vote, but a flagged site a potential puts below or "
+                              "within the margin of its best valid site goes to DFT too, which decides; exclude: "
+                              "flagged results are dropped; vote: they rank like any other")
 
 
 class FunnelSpec(_Strict):

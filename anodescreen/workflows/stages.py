@@ -75,7 +75,7 @@ def record_funnel(spec: CampaignSpec, stores: Stores) -> list[GroupDecision]:
     """After the DFT stage: the funnel's decisions with the DFT ranking, stored in the campaign document."""
     decisions = funnel_decisions(spec, stores)
     dft = plan_campaign(spec, spec.engine, allowed_sites(decisions))
-    record_dft(decisions, dft, stored_calcs(stores, [q.complex_key for q in dft.quantities]))
+    record_dft(decisions, dft, stored_calcs(stores, [q.complex_key for q in dft.quantities]), spec.funnel.anomalies)
     funnel = list(decisions.values())
     stores.campaigns.update([{"name": spec.name, "spec": spec.model_dump(mode="json"),
                               "funnel": [d.model_dump(mode="json") for d in funnel]}], key="name")
