@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -253,17 +254,24 @@ def _raise_exit(signum, frame) -> None:
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
-    """Terminate this run's process group, then kill it if it lingers."""
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+    """Terminate this run's process group (mpirun and its ranks), then kill whatever lingers.
+
+    Waiting for mpirun alone is not enough: its ranks can outlive it by seconds on a loaded node."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                proc.wait(timeout=0.2)  # reap mpirun, or give the group time
+                os.killpg(proc.pid, 0)  # any member left?
+            except subprocess.TimeoutExpired:
+                continue
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
 
 
 def _abort_message(rundir: Path) -> str:
