@@ -31,6 +31,7 @@ CP2K = {"name": "cp2k", "cutoff": 250, "rel_cutoff": 40, "kspacing": 0.5, "fmax"
 CASES = {
     "Li@G(2x2)": {"hosts": [{"family": "graphene", "size": "2x2", "vacuum": 10.0}], "element": "Li"},
     "Na@G(2x2)": {"hosts": [{"family": "graphene", "size": "2x2", "vacuum": 10.0}], "element": "Na"},
+    "K@G(2x2)": {"hosts": [{"family": "graphene", "size": "2x2", "vacuum": 10.0}], "element": "K"},
     # Zn2+ (d10) is closed-shell: no initial moment, so spin "auto" runs it unpolarised. No magnetic SAC
     # (Fe-N4): CP2K's spin-polarised SCF does not converge for it here (benchmarks/README.md)
     "Li@Zn-N4(3x3)": {"hosts": [{"family": "sac", "metals": ["Zn"], "size": "3x3", "site_radius": 2.0,
