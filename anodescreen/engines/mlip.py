@@ -3,8 +3,9 @@
 Runs atomate2's force-field makers with a universal potential whose weights ship inside
 its wheel, so nothing is downloaded: CHGNet 0.3.0 (``chgnet``) or SevenNet-0 (``sevenn``).
 Energies are labelled ``engine: mlip`` and are for ranking candidates. CHGNet is the default:
-against CP2K it picks the best site more often and keeps the bridge saddle of Li on graphene;
-SevenNet-0 is closer to CP2K's absolute binding energies (benchmarks/mlip_vs_dft.py).
+against CP2K both find the best site equally often, CHGNet keeps the bridge saddle of Li on
+graphene (SevenNet-0 has a spurious minimum there), SevenNet-0 is closer to CP2K's absolute
+binding energies (benchmarks/mlip_vs_dft.py).
 """
 
 from __future__ import annotations
