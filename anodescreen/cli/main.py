@@ -102,8 +102,8 @@ def run(
         warn = " [potentials disagree]" if d.disagree else ""
         out.print(f"funnel {d.host} {d.region} {d.element}: {len(d.selected)}/{total} sites to DFT "
                   f"({best}{dft}){warn}", highlight=False)
-        for site, flags in d.dft_anomalies.items():
-            out.print(f"  DFT geometry of {site}: {'; '.join(flags)}", highlight=False)
+        for line in d.dft_flags():
+            out.print(f"  {line}", highlight=False)
     stores.close()
 
 
@@ -234,6 +234,8 @@ def status(db_config: Path | None = DbConfig,
         launchers.append(("jobflow-remote", jobflow_remote_states(project)))
     for launcher, states in launchers:
         _print_states(launcher, states)
+    from anodescreen.workflows.funnel import GroupDecision
+
     stores = _open(db_config)
     by_state: dict[str, int] = {}
     failures = []
@@ -260,11 +262,10 @@ def status(db_config: Path | None = DbConfig,
     for doc in docs:
         for d in doc.get("funnel") or []:
             missed = [m for m, ok in d.get("dft_best_matches", {}).items() if not ok]
-            flagged = d.get("dft_anomalies") or {}
-            if d["disagree"] or missed or flagged:
+            flags = GroupDecision.model_validate(d).dft_flags()
+            if d["disagree"] or missed or flags:
                 notes = (["potentials disagree on the best site"] if d["disagree"] else []) \
-                    + ([f"DFT best differs from {', '.join(missed)}"] if missed else []) \
-                    + [f"DFT geometry of {site}: {'; '.join(f)}" for site, f in flagged.items()]
+                    + ([f"DFT best differs from {', '.join(missed)}"] if missed else []) + flags
                 note = "; ".join(notes)
                 out.print(f"funnel {doc['name']} {d['host']} {d['region']} {d['element']}: {note} "
                           f"(MLIP best {d['best']}; sent {sorted(d['selected'])})", highlight=False)

@@ -52,6 +52,10 @@ class GroupDecision(BaseModel):
     dft_anomalies: dict[str, list[str]] = Field(default_factory=dict,
                                                 description="site → anomaly rules its DFT geometry breaks")
 
+    def dft_flags(self) -> list[str]:
+        """One line per DFT geometry that breaks an anomaly rule."""
+        return [f"DFT geometry of {site}: {'; '.join(found)}" for site, found in self.dft_anomalies.items()]
+
 
 def group_of(q: Quantity) -> Group:
     return (q.host.label, q.region, q.adsorbate.element)
@@ -157,9 +161,10 @@ def record_dft(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[st
     for q in plan.energy_quantities():
         doc = calcs.get(q.complex_key, (None, None))[0]
         if doc is not None and doc.state == "successful":
-            energies[group_of(q)][q.site] = doc.energy
-            if group_of(q) in decisions and (found := anomalies(q, doc, rules)):
-                decisions[group_of(q)].dft_anomalies[q.site] = found
+            group = group_of(q)
+            energies[group][q.site] = doc.energy
+            if group in decisions and (found := anomalies(q, doc, rules)):
+                decisions[group].dft_anomalies[q.site] = found
     for group, decision in decisions.items():
         sites = energies.get(group)
         if not sites:
