@@ -1,6 +1,10 @@
-"""The one exception type users see: a one-line message naming what is wrong."""
+"""The one exception type users see: a one-line message naming what is wrong; and the YAML reader that raises it."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
 
 
 class AnodescreenError(ValueError):
@@ -18,3 +22,15 @@ class AnodescreenError(ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}" if field else message)
+
+
+def load_yaml(path: Path, field: str):
+    """The parsed contents of the YAML file ``path``; a missing, binary or malformed file is one line."""
+    if not path.is_file():
+        raise AnodescreenError(f"no such file {str(path)!r}", field)
+    try:
+        return yaml.safe_load(path.read_text())
+    except UnicodeDecodeError:
+        raise AnodescreenError(f"{path} is not a text file (expected YAML)", field) from None
+    except yaml.YAMLError as exc:
+        raise AnodescreenError(f"{path} is not valid YAML ({str(exc).splitlines()[0]})", field) from None

@@ -58,6 +58,12 @@ def test_missing_spec_file(tmp_path):
     _assert_one_line_error(cli("run", "nowhere.yaml", cwd=tmp_path), "no such file", "nowhere.yaml")
 
 
+def test_a_binary_file_given_for_a_yaml_file(tmp_path):
+    (tmp_path / "store.db").write_bytes(b"SQLite format 3\x00\xb9\xa2\xff" * 8)
+    _assert_one_line_error(cli("run", "store.db", cwd=tmp_path), "spec", "not a text file")
+    _assert_one_line_error(cli("status", "--db-config", "store.db", cwd=tmp_path), "db_config", "not a text file")
+
+
 def test_unreachable_store_is_one_line(tmp_path):
     config = tmp_path / "mongo.yaml"
     config.write_text("type: mongodb\nhost: 127.0.0.1\nport: 1\ntimeout_ms: 300\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 from dataclasses import asdict
 
@@ -39,6 +40,8 @@ def test_round_trip_into_embedded_store_without_duplicates(filled, tmp_path, suf
     path = tmp_path / f"export{suffix}"
     assert export_rows(source.results, path) == N
     target = open_stores(StoreConfig(path=str(tmp_path / "other.db")))
+    assert export_rows(target.results, tmp_path / f"empty{suffix}") == 0
+    assert import_rows(target.results, tmp_path / f"empty{suffix}") == (0, 0, 0)
     assert import_rows(target.results, path) == (N, 0, 0)
     assert import_rows(target.results, path) == (0, N, 0)  # idempotent
     assert _stored(target) == _stored(source)  # every field, timestamps included
@@ -108,6 +111,27 @@ def test_bad_import_files_change_nothing(filled, tmp_path):
             import_rows(stores.results, tmp_path / name)
         assert "\n" not in str(info.value)
     assert _stored(stores) == before
+
+
+def _tables(path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_a_store_file_is_neither_imported_nor_overwritten_by_an_export(tmp_path):
+    """Mistaking the embedded store for an ASE export must neither add ASE's tables to it nor replace it."""
+    stores = open_stores(StoreConfig(path=str(tmp_path / "anodescreen.db")))
+    upsert_rows(stores.results, list(synthetic_rows(5, seed=1)))
+    before, tables = _stored(stores), _tables(tmp_path / "anodescreen.db")
+    other = open_stores(StoreConfig(path=str(tmp_path / "other.db")))
+    with pytest.raises(AnodescreenError, match="not an ASE database"):
+        import_rows(other.results, tmp_path / "anodescreen.db")
+    with pytest.raises(AnodescreenError, match="own database file"):
+        export_rows(stores.results, tmp_path / "anodescreen.db", overwrite=True)
+    assert _tables(tmp_path / "anodescreen.db") == tables and "systems" not in tables
+    assert _stored(stores) == before and len(before) == 5
+    stores.close()
+    other.close()
 
 
 def test_query_sort_group_and_frame(filled):

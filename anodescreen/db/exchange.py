@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from maggma.core import Store
@@ -65,6 +67,9 @@ def export_rows(results: Store, path: str | Path, filters: dict | None = None,
     """
     path = Path(path)
     fmt = file_format(path)
+    own = getattr(results, "path", None)  # the embedded store's SQLite file
+    if own and Path(own).resolve() == path.resolve():
+        raise AnodescreenError(f"{path} is this store's own database file; export to another file", "path")
     if path.exists() and not overwrite:
         raise AnodescreenError(f"{path} exists (pass overwrite / --force to replace it)", "path")
     docs = [{k: v for k, v in d.items() if k != "_id"} for d in results.query(build_filter(filters or {}, value_range))]
@@ -88,6 +93,7 @@ def export_rows(results: Store, path: str | Path, filters: dict | None = None,
         from ase.db import connect
 
         with connect(path, type="db") as db:
+            db.metadata = {"format": FORMAT, "version": VERSION}  # also makes an empty export a database
             for d in docs:
                 db.write(_atoms(d, info=False), key_value_pairs=key_values(d),
                          data={ROW_KEY: json.loads(json.dumps(d, default=str))})
@@ -141,9 +147,11 @@ def read_rows(path: str | Path) -> list[ResultRow]:
     else:
         from ase.db import connect
 
+        if not _is_ase_db(path):  # ASE would add its tables to any other SQLite file, e.g. a store
+            raise AnodescreenError(f"{path.name} is not an ASE database written by 'anodescreen export'", "path")
         try:
             raw = [entry.data.get(ROW_KEY) for entry in connect(path, type="db").select()]
-        except Exception as exc:  # sqlite3 / ASE errors on a file that is not an ASE database
+        except Exception as exc:  # sqlite3 / ASE errors on a damaged database
             raise AnodescreenError(f"{path.name} is not an ASE database ({str(exc).splitlines()[0]})",
                                    "path") from None
     rows = []
@@ -157,6 +165,16 @@ def read_rows(path: str | Path) -> list[ResultRow]:
             where = ".".join(str(x) for x in err["loc"])
             raise AnodescreenError(f"{path.name}: row {i + 1}: {where}: {err['msg']}", "path") from None
     return rows
+
+
+def _is_ase_db(path: Path) -> bool:
+    """Whether ``path`` is an SQLite file holding ASE's tables, checked without writing to it."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError:
+        return False
+    return {"systems", "information"} <= tables
 
 
 def import_rows(results: Store, path: str | Path) -> tuple[int, int, int]:

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from jobflow import JobStore
 from maggma.core import Store
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from anodescreen.db.sqlite_store import SQLiteStore
-from anodescreen.errors import AnodescreenError
+from anodescreen.errors import AnodescreenError, load_yaml
 
 DEFAULT_PATH = "anodescreen.db"
 
@@ -55,11 +54,10 @@ def load_store_config(source: str | Path | None) -> StoreConfig:
 
 def read_config(path: Path, model: type[BaseModel], field: str):
     """A YAML config file validated by ``model`` (stores, LaunchPads, queues); a problem is one line."""
-    if not path.is_file():
-        raise AnodescreenError(f"no such file {str(path)!r}", field)
+    data = load_yaml(path, field)
     try:
-        return model.model_validate(yaml.safe_load(path.read_text()) or {})
-    except (yaml.YAMLError, ValidationError, TypeError) as exc:
+        return model.model_validate(data or {})
+    except (ValidationError, TypeError) as exc:
         raise AnodescreenError(f"{path}: {_first_error(exc)}", field) from None
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from anodescreen.engines import AnyEngine, MLIPEngine
-from anodescreen.errors import AnodescreenError
+from anodescreen.errors import AnodescreenError, load_yaml
 from anodescreen.structures.data import check_alkali, check_element
 from anodescreen.structures.defects import DEFECTS, parse_motif
 from anodescreen.structures.graphene import supercell_matrix
@@ -255,12 +254,7 @@ def validation_message(exc: ValidationError) -> str:
 def load_spec(path: str | Path) -> CampaignSpec:
     """Read and validate a campaign YAML file."""
     path = Path(path)
-    if not path.is_file():
-        raise AnodescreenError(f"no such file {str(path)!r}", "spec")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise AnodescreenError(f"{path} is not valid YAML ({str(exc).splitlines()[0]})", "spec") from None
+    data = load_yaml(path, "spec")
     if not isinstance(data, dict):
         raise AnodescreenError(f"{path} must hold a mapping of campaign fields", "spec")
     try:
