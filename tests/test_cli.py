@@ -64,6 +64,16 @@ def test_a_binary_file_given_for_a_yaml_file(tmp_path):
     _assert_one_line_error(cli("status", "--db-config", "store.db", cwd=tmp_path), "db_config", "not a text file")
 
 
+def test_outputs_never_replace_the_store(tmp_path):
+    assert cli("status", cwd=tmp_path).returncode == 0  # creates the embedded store
+    store = (tmp_path / "anodescreen.db").read_bytes()
+    _assert_one_line_error(cli("report", "-o", "anodescreen.db", cwd=tmp_path), "own database file")
+    _assert_one_line_error(cli("reproduce", "--only", "capacity-Li-1L", "--plot", "anodescreen.db", cwd=tmp_path),
+                           "own database file")
+    _assert_one_line_error(cli("build", "graphene", "-o", "anodescreen.db", cwd=tmp_path), "not a folder")
+    assert (tmp_path / "anodescreen.db").read_bytes() == store
+
+
 def test_unreachable_store_is_one_line(tmp_path):
     config = tmp_path / "mongo.yaml"
     config.write_text("type: mongodb\nhost: 127.0.0.1\nport: 1\ntimeout_ms: 300\n")

@@ -118,7 +118,7 @@ def _tables(path) -> set[str]:
         return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
-def test_a_store_file_is_neither_imported_nor_overwritten_by_an_export(tmp_path):
+def test_a_store_file_is_neither_imported_nor_overwritten_by_an_export_or_report(tmp_path):
     """Mistaking the embedded store for an ASE export must neither add ASE's tables to it nor replace it."""
     stores = open_stores(StoreConfig(path=str(tmp_path / "anodescreen.db")))
     upsert_rows(stores.results, list(synthetic_rows(5, seed=1)))
@@ -128,6 +128,8 @@ def test_a_store_file_is_neither_imported_nor_overwritten_by_an_export(tmp_path)
         import_rows(other.results, tmp_path / "anodescreen.db")
     with pytest.raises(AnodescreenError, match="own database file"):
         export_rows(stores.results, tmp_path / "anodescreen.db", overwrite=True)
+    with pytest.raises(AnodescreenError, match="own database file"):
+        write_report(stores.results, tmp_path / "anodescreen.db")
     assert _tables(tmp_path / "anodescreen.db") == tables and "systems" not in tables
     assert _stored(stores) == before and len(before) == 5
     stores.close()

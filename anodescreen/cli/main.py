@@ -417,6 +417,7 @@ def reproduce_(
     from pydantic import ValidationError
 
     from anodescreen.engines import engine_from_fields
+    from anodescreen.db.stores import refuse_store_file
     from anodescreen.workflows.reproduce import category_mae, parity_plot, reproduce, select_targets
 
     _quiet_libraries()
@@ -445,6 +446,8 @@ def reproduce_(
                                "engine") from None
     stores = _open(db_config)
     try:
+        if plot is not None:
+            refuse_store_file(stores.results, plot)
         outcomes = reproduce(stores, chosen, [t.name for t in targets], workers=workers)
     finally:
         stores.close()
@@ -577,6 +580,8 @@ def build(
     else:
         raise AnodescreenError(f"unknown family {family!r} (use sac, graphene, bilayer, heterostructure, "
                                "slab, reference, compound)", "family")
+    if output.exists() and not output.is_dir():
+        raise AnodescreenError(f"{output} is a file, not a folder", "output")
     output.mkdir(parents=True, exist_ok=True)
     table = Table(title=str(output))
     for name in ("label", "formula", "atoms", "strain", "min distance (Å)", "file"):

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from anodescreen.db.queries import COLUMNS, build_filter, get_path
 from anodescreen.db.schema import ResultRow
+from anodescreen.db.stores import refuse_store_file
 from anodescreen.db.writes import upsert_rows
 from anodescreen.errors import AnodescreenError
 
@@ -67,9 +68,7 @@ def export_rows(results: Store, path: str | Path, filters: dict | None = None,
     """
     path = Path(path)
     fmt = file_format(path)
-    own = getattr(results, "path", None)  # the embedded store's SQLite file
-    if own and Path(own).resolve() == path.resolve():
-        raise AnodescreenError(f"{path} is this store's own database file; export to another file", "path")
+    refuse_store_file(results, path)
     if path.exists() and not overwrite:
         raise AnodescreenError(f"{path} exists (pass overwrite / --force to replace it)", "path")
     docs = [{k: v for k, v in d.items() if k != "_id"} for d in results.query(build_filter(filters or {}, value_range))]

@@ -20,6 +20,7 @@ from maggma.core import Store
 
 from anodescreen.db.queries import build_filter
 from anodescreen.db.schema import now
+from anodescreen.db.stores import refuse_store_file
 
 ENERGY_KINDS = ("binding_energy", "intercalation_energy", "formation_energy")
 FIELDS = ["row_id", "kind", "value", "unit", "reference", "host.label", "adsorbate", "site", "final_site",
@@ -156,6 +157,8 @@ def _parity_section(docs: list[dict]) -> str:
 def write_report(results: Store, path: str | Path, filters: dict | None = None, title: str | None = None) -> dict:
     """Write the HTML report of the rows matching ``filters``; counts of what it shows."""
     import matplotlib
+
+    refuse_store_file(results, path)
 
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.hashsalt"] = "anodescreen"  # stable element ids

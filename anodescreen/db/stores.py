@@ -61,6 +61,13 @@ def read_config(path: Path, model: type[BaseModel], field: str):
         raise AnodescreenError(f"{path}: {_first_error(exc)}", field) from None
 
 
+def refuse_store_file(store: Store, path: str | Path) -> None:
+    """Raise if ``path`` is ``store``'s own SQLite file: an output written there would destroy the results."""
+    own = getattr(store, "path", None)  # the embedded store's file
+    if own and Path(own).resolve() == Path(path).resolve():
+        raise AnodescreenError(f"{path} is the store's own database file; write to another file", "path")
+
+
 def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
