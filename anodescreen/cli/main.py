@@ -416,8 +416,8 @@ def reproduce_(
     import yaml
     from pydantic import ValidationError
 
-    from anodescreen.engines import engine_from_fields
     from anodescreen.db.stores import refuse_store_file
+    from anodescreen.engines import engine_from_fields
     from anodescreen.workflows.reproduce import category_mae, parity_plot, reproduce, select_targets
 
     _quiet_libraries()
