@@ -260,15 +260,13 @@ def status(db_config: Path | None = DbConfig,
     out.print(f"rows: {', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or 'none'}; "
               f"campaigns: {', '.join(d['name'] for d in docs) or 'none'}", highlight=False)
     for doc in docs:
-        for d in doc.get("funnel") or []:
-            missed = [m for m, ok in d.get("dft_best_matches", {}).items() if not ok]
-            flags = GroupDecision.model_validate(d).dft_flags()
-            if d["disagree"] or missed or flags:
-                notes = (["potentials disagree on the best site"] if d["disagree"] else []) \
-                    + ([f"DFT best differs from {', '.join(missed)}"] if missed else []) + flags
-                note = "; ".join(notes)
-                out.print(f"funnel {doc['name']} {d['host']} {d['region']} {d['element']}: {note} "
-                          f"(MLIP best {d['best']}; sent {sorted(d['selected'])})", highlight=False)
+        for d in map(GroupDecision.model_validate, doc.get("funnel") or []):
+            missed = [m for m, ok in d.dft_best_matches.items() if not ok]
+            notes = (["potentials disagree on the best site"] if d.disagree else []) \
+                + ([f"DFT best differs from {', '.join(missed)}"] if missed else []) + d.dft_flags()
+            if notes:
+                out.print(f"funnel {doc['name']} {d.host} {d.region} {d.element}: {'; '.join(notes)} "
+                          f"(MLIP best {d.best}; sent {sorted(d.selected)})", highlight=False)
     stores.close()
 
 
