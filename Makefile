@@ -33,6 +33,7 @@ example: install
 
 lint: install-test
 	$(BIN)/ruff check -q .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 test: install-test system lint
 	$(BIN)/python -m pytest

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from anodescreen.db.stores import StoreConfig, open_stores
 from anodescreen.launchers.local import run_campaign
-from anodescreen.workflows.harvest import stored_calcs
+from anodescreen.db.calcs import stored_calcs
 from anodescreen.workflows.plan import plan_campaign
 from anodescreen.workflows.spec import CampaignSpec
 

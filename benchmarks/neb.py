@@ -22,7 +22,7 @@ from anodescreen.structures.graphene import graphene
 from anodescreen.structures.intercalation import intercalated_bilayer
 from anodescreen.structures.paths import diffusion_hops
 from anodescreen.structures.sites import add_adsorbate
-from anodescreen.workflows.neb import NebSettings, relaxed_endpoints, run_neb
+from anodescreen.engines.neb import NebSettings, relaxed_endpoints, run_neb
 
 
 def cases() -> dict:

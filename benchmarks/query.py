@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/query.py 100000 1000000
 
-For each size: synthetic schema-valid rows (anodescreen.db.synthetic) are upserted by
+For each size: synthetic schema-valid rows (anodescreen.workflows.synthetic) are upserted by
 row id, as campaigns write them, into a fresh embedded store (anodescreen.db.sqlite_store)
 and written to an ASE database with the row scalars as key-value pairs; then the same question, "the 10 most favourable
 CP2K bulk-referenced Na binding energies on Fe hosts", is asked of both (median of 3).
@@ -21,7 +21,7 @@ from pathlib import Path
 from anodescreen.db.exchange import key_values
 from anodescreen.db.queries import query_rows
 from anodescreen.db.stores import StoreConfig, open_stores
-from anodescreen.db.synthetic import synthetic_rows
+from anodescreen.workflows.synthetic import synthetic_rows
 
 OUT = Path(__file__).parent / "results" / "query"
 FILTERS = {"adsorbate": "Na", "metal": "Fe", "reference": "bulk", "engine": "cp2k"}

@@ -26,7 +26,7 @@ from anodescreen.analysis.sac import sac_distortion, sac_geometry
 from anodescreen.errors import AnodescreenError
 from anodescreen.structures import graphene, sac_site
 from anodescreen.structures.paths import diffusion_hops
-from anodescreen.workflows.neb import NebSettings, run_neb
+from anodescreen.engines.neb import NebSettings, run_neb
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 BADER = FIXTURES / "bader_reference"
@@ -270,7 +270,7 @@ def test_sac_distortion_of_a_lifted_metal_is_analytic():
 def test_mlip_neb_of_li_between_graphene_hollows_is_symmetric(tmp_path):
     from anodescreen.engines.mlip import MLIPEngine
     from anodescreen.structures import add_adsorbate
-    from anodescreen.workflows.neb import relaxed_endpoints
+    from anodescreen.engines.neb import relaxed_endpoints
 
     host = graphene("2x2")
     hop = next(h for h in diffusion_hops(host) if h.label == "hollow→hollow via bridge")

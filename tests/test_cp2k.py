@@ -14,7 +14,8 @@ from pymatgen.core import Lattice, Structure
 from anodescreen.engines.base import EngineError, kpoint_mesh, vacuum_axes
 from anodescreen.engines.cp2k import Cp2kEngine, Cp2kSettings, basis_and_potential, parse_text
 from anodescreen.structures import add_adsorbate, adsorption_sites, bulk_metal, graphene, isolated_atom
-from anodescreen.workflows.calcs import CalcRequest, run_engine
+from anodescreen.core.plan import CalcRequest
+from anodescreen.workflows.calcs import run_engine
 
 
 def li2(distance: float, box: float = 12.0) -> Structure:
@@ -211,7 +212,7 @@ def test_sigterm_to_the_worker_stops_its_cp2k_ranks(cp2k, tmp_path):
 
 @pytest.mark.slow
 def test_real_cp2k_density_gives_li_on_graphene_a_positive_bader_charge(tmp_path):
-    from anodescreen.workflows.charges import charge_analysis
+    from anodescreen.engines.charges import charge_analysis
 
     cell = graphene("1x1", vacuum=8.0)
     top = cell.cart_coords[:, 2].max()

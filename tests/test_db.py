@@ -134,7 +134,7 @@ def test_sqlite_store_projection_distinct_upsert_remove(store_pair):
 
 
 def _upsert_worker(path: str, worker: int) -> None:
-    from anodescreen.db.synthetic import synthetic_rows
+    from anodescreen.workflows.synthetic import synthetic_rows
     from anodescreen.db.writes import upsert_rows
 
     stores = open_stores(StoreConfig(path=path))

@@ -15,8 +15,9 @@ from anodescreen.analysis.neb import neb_barrier
 from anodescreen.db.exchange import export_rows, import_rows
 from anodescreen.db.queries import query_frame, query_rows
 from anodescreen.db.report import write_report
+from anodescreen.properties import report_sections
 from anodescreen.db.stores import StoreConfig, open_stores
-from anodescreen.db.synthetic import synthetic_rows
+from anodescreen.workflows.synthetic import synthetic_rows
 from anodescreen.db.writes import upsert_rows
 from anodescreen.errors import AnodescreenError
 
@@ -129,7 +130,7 @@ def test_a_store_file_is_neither_imported_nor_overwritten_by_an_export_or_report
     with pytest.raises(AnodescreenError, match="own database file"):
         export_rows(stores.results, tmp_path / "anodescreen.db", overwrite=True)
     with pytest.raises(AnodescreenError, match="own database file"):
-        write_report(stores.results, tmp_path / "anodescreen.db")
+        write_report(stores.results, tmp_path / "anodescreen.db", report_sections())
     assert _tables(tmp_path / "anodescreen.db") == tables and "systems" not in tables
     assert _stored(stores) == before and len(before) == 5
     stores.close()
@@ -179,7 +180,7 @@ def _report_rows():
 def test_report_contents(memory_stores, tmp_path):
     rows, barrier = _report_rows()
     upsert_rows(memory_stores.results, rows)
-    shown = write_report(memory_stores.results, tmp_path / "r.html")
+    shown = write_report(memory_stores.results, tmp_path / "r.html", report_sections())
     page = (tmp_path / "r.html").read_text()
     assert shown["rows"] == 32
     # 2 theories x 2 references of binding energies, NEB, Δρ(z), parity
@@ -196,7 +197,7 @@ def test_report_renders_in_headless_chromium(memory_stores, tmp_path):
     rows, _ = _report_rows()
     upsert_rows(memory_stores.results, rows)
     page = tmp_path / "report.html"
-    write_report(memory_stores.results, page, title="render check")
+    write_report(memory_stores.results, page, report_sections(), title="render check")
     base = ["chromium", *CHROMIUM_FLAGS]
     dom = subprocess.run([*base, f"--user-data-dir={tmp_path / 'u1'}", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120).stdout

@@ -83,8 +83,8 @@ def test_gallery_hops_in_ab_bilayer_start_from_the_opened_gap(memory_stores, tmp
     between the two hollow-top sites (equivalent by the symmetry swapping the layers) has equal
     forward and reverse barriers. VASP PBE-D3 puts this hop near 0.07 eV (npj Unconv. Comput. 2, 28)."""
     from anodescreen.workflows.harvest import harvest
-    from anodescreen.workflows.plan import Plan
-    from anodescreen.workflows.stages import FOLLOWUP_STAGE, stage_names, stage_plan
+    from anodescreen.core.plan import Plan
+    from anodescreen.workflows.stages import FOLLOWUP_STAGE, Stages
 
     spec = CampaignSpec.model_validate({
         "name": "blg_hops", "hosts": [{"family": "bilayer", "stackings": ["AB"], "size": "3x3"}],
@@ -94,7 +94,8 @@ def test_gallery_hops_in_ab_bilayer_start_from_the_opened_gap(memory_stores, tmp
                           root_dir=tmp_path)
     assert report.stages[0][1].failed == []
     # the NEB stage without the endpoint stage run: each NEB relaxes its own endpoints
-    follow = stage_plan(spec, memory_stores, stage_names(spec).index(FOLLOWUP_STAGE))
+    stages = Stages(spec, memory_stores)
+    follow = stages.plan(stages.names.index(FOLLOWUP_STAGE))
     hops = {q.site: q for q in follow.quantities}
     # AB gallery: sites hollow-top (×2 per cell, equivalent), hollow-bridge, top; six distinct hops
     assert set(hops) == {"hollow-top→hollow-top", "hollow-top→hollow-bridge", "hollow-top→top via hollow-bridge",
@@ -106,7 +107,7 @@ def test_gallery_hops_in_ab_bilayer_start_from_the_opened_gap(memory_stores, tmp
     one.calcs = {request.key(follow.engine): request}
     one.quantities = [hops["hollow-top→hollow-top"]]
     run_plan(one, memory_stores, root_dir=tmp_path)
-    assert harvest(one, memory_stores).failed == 0
+    assert harvest(one.quantities, spec.name, memory_stores).failed == 0
     d = _rows(memory_stores, "diffusion_barrier")["hollow-top→hollow-top"]["details"]
     assert d["forward"] == pytest.approx(d["reverse"], abs=0.03)
     assert 0 <= d["forward"] < 0.5

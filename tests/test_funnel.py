@@ -9,7 +9,8 @@ from anodescreen.db.schema import AdsorbateInfo, CalcDoc, HostInfo
 from anodescreen.engines import MLIPEngine
 from anodescreen.structures import add_adsorbate, adsorption_sites, graphene, sac_site
 from anodescreen.workflows.funnel import Candidate, anomalies, decide, rank, record_dft
-from anodescreen.workflows.plan import Plan, Quantity, plan_campaign
+from anodescreen.core.plan import Plan, Quantity
+from anodescreen.workflows.plan import plan_campaign
 from anodescreen.workflows.spec import AnomalyRules, CampaignSpec, FunnelSpec
 
 GROUP = ("Fe-N4@G(4x4)", "top", "Li")
@@ -142,7 +143,7 @@ def test_lateral_sliding_of_alkali_is_not_an_anomaly():
 def test_both_potentials_rank_li_on_graphene_hollow_first(memory_stores):
     """Issue #4 measured: CHGNet and SevenNet-0 rank hollow < bridge < top like CP2K."""
     from anodescreen.launchers.local import run_plan
-    from anodescreen.workflows.harvest import stored_calcs
+    from anodescreen.db.calcs import stored_calcs
 
     spec = CampaignSpec.model_validate({"name": "rank", "hosts": [{"family": "graphene", "size": "3x3"}],
                                         "calculations": ["binding_energy"], "references": ["bulk"]})

@@ -19,7 +19,7 @@ from anodescreen.launchers.fireworks import (
 )
 from anodescreen.launchers.local import run_campaign
 from anodescreen.launchers.queues import QueueConfig, load_queue, render_script
-from anodescreen.workflows.flow import campaign_flow
+from anodescreen.launchers.flow import campaign_flow
 from anodescreen.workflows.spec import CampaignSpec
 
 ROOT = Path(__file__).resolve().parents[1]

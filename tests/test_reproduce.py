@@ -7,8 +7,8 @@ from conftest import CHEAP
 
 from anodescreen.engines import Cp2kEngine, MLIPEngine
 from anodescreen.errors import AnodescreenError
-from anodescreen.workflows.reproduce import category_mae, parity_plot, reproduce, select_targets
-from anodescreen.workflows.targets import (
+from anodescreen.reproduce.harness import category_mae, parity_plot, reproduce, select_targets
+from anodescreen.reproduce.targets import (
     campaigns,
     experimental_enthalpies,
     load_targets,

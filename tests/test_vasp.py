@@ -22,7 +22,8 @@ from anodescreen.structures import (
     graphene,
     sac_site,
 )
-from anodescreen.workflows.calcs import CalcRequest, run_engine
+from anodescreen.core.plan import CalcRequest
+from anodescreen.workflows.calcs import run_engine
 
 FAKE_VASP = Path(__file__).with_name("fake_vasp.py")
 MOS2 = "mos2_pt_adatom/DFT_inputs/mos2"
@@ -158,7 +159,7 @@ def test_vasp_neb_replayed_from_a_real_vtst_run(shared_fixtures, tmp_path):
     """Li hop between AB graphene layers, VASP 5.4.4 + VTST, 7 images (npj Unconv. Comput. 2, 28):
     highest images 02 and 06 at E0 = −336.39078459 eV, endpoints at −336.45920117 and −336.45920102 eV
     (MANIFEST.md), so 0.06842 eV forward and reverse."""
-    from anodescreen.workflows.plan import RELAXED_ENDPOINTS
+    from anodescreen.properties.diffusion_barrier import RELAXED_ENDPOINTS
 
     reference = shared_fixtures / "npjuc_bilayer_graphene_li" / "fig-2d-NEB" / "NEB"
     initial, final = (Structure.from_file(reference / name / "POSCAR") for name in ("00", "08"))

@@ -8,7 +8,7 @@ from pymatgen.core import Structure
 from anodescreen.analysis.energies import binding_energy
 from anodescreen.engines import MLIPEngine
 from anodescreen.launchers.local import run_plan
-from anodescreen.workflows.harvest import stored_calcs
+from anodescreen.db.calcs import stored_calcs
 from anodescreen.workflows.plan import plan_campaign
 from anodescreen.workflows.spec import CampaignSpec
 

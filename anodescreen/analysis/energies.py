@@ -1,7 +1,6 @@
-"""Energy definitions (DOMAIN.md §2). Energies in eV; negative = favourable.
+"""Energy definitions (DOMAIN.md §2) as plain functions. Energies in eV; negative = favourable.
 
-Each function is the only place its definition is written; :data:`DEFINITIONS` holds the
-text stored with every number.
+The text stored with every number is its row kind's ``definition`` (:mod:`anodescreen.properties`).
 """
 
 from __future__ import annotations
@@ -9,19 +8,6 @@ from __future__ import annotations
 from pymatgen.core import Composition
 
 FARADAY = 96485.33212  # C mol⁻¹
-
-DEFINITIONS = {
-    "binding_energy": "E_b = E(host+M) - E(host) - mu_M",
-    "intercalation_energy": "E_f = [E(host+nM) - E(host) - n*mu_M] / n",
-    "voltage": "V = -E_f / e, with mu_M = bulk metal",
-    "formation_energy": "dH_f = [E(compound) - sum_i n_i*mu_i] / N_atoms",
-    "diffusion_barrier": "E_a = max_i E_i - E_initial (climbing-image NEB; reverse in details)",
-    "bader_charge": "q = sum over adsorbate atoms of (Z_val - N_basin); positive = electrons lost",
-    "charge_depletion": "dq_z = integral of plane-integrated [rho(host+M) - rho(host) - rho(M)] over the "
-                        "negative z range around M",
-    "sac_distortion": "largest change of an M-X bond length on adding the alkali (angles in details)",
-}
-
 
 def binding_energy(e_complex: float, e_host: float, mu: float) -> float:
     """Binding energy of one adatom: E(host+M) − E(host) − μ_M."""

@@ -1,10 +1,11 @@
 """One self-contained HTML page of stored results, with its figures inline as SVG.
 
-Sections: what is stored (rows per kind, levels of theory); best binding/intercalation
-energy per host × adsorbate as heat maps, with the best-site table; NEB profiles of
-``diffusion_barrier`` rows; Δρ(z) curves of ``charge_depletion`` rows; parity of
-computed vs literature values for rows whose ``details["literature"]`` lists targets
-(written by ``anodescreen reproduce``).
+Sections: what is stored (rows per kind, levels of theory); then one per :class:`Section`
+the row kinds name (``anodescreen.properties.report_sections``): best energy per host ×
+adsorbate as heat maps with the best-site table (``energies``), or curves from two lists
+in each row's details (``curves``: NEB profiles, Δρ(z)); last, parity of computed vs
+literature values for rows whose ``details["literature"]`` lists targets (written by
+``anodescreen reproduce``).
 Rows of different levels of theory are never drawn in one heat map. The page needs no
 network and no scripts.
 """
@@ -14,7 +15,9 @@ from __future__ import annotations
 import html
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from maggma.core import Store
 
@@ -22,7 +25,24 @@ from anodescreen.db.queries import build_filter
 from anodescreen.db.schema import now
 from anodescreen.db.stores import refuse_store_file
 
-ENERGY_KINDS = ("binding_energy", "intercalation_energy", "formation_energy")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section: ``energies`` (heat maps of the best value per host × adsorbate) or ``curves``
+    (``details[x]`` against ``details[y]`` of each row, ``spline``: also ``details["spline"]``)."""
+
+    title: str
+    style: Literal["energies", "curves"]
+    x: str = ""
+    y: str = ""
+    xlabel: str = ""
+    ylabel: str = ""
+    spline: bool = False
+
+
+#: the section every energy kind shares
+ENERGIES = Section("Energies", "energies")
 FIELDS = ["row_id", "kind", "value", "unit", "reference", "host.label", "adsorbate", "site", "final_site",
           "level_of_theory", "lot_key", "is_dft", "details", "campaigns", "definition"]
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
@@ -154,8 +174,19 @@ def _parity_section(docs: list[dict]) -> str:
         ["target", "literature", "computed", "deviation", "unit", "theory", "source"], rows, numeric=(1, 2, 3))
 
 
-def write_report(results: Store, path: str | Path, filters: dict | None = None, title: str | None = None) -> dict:
-    """Write the HTML report of the rows matching ``filters``; counts of what it shows."""
+def _section(section: Section, docs: list[dict]) -> str:
+    if section.style == "energies":
+        return _energy_section(docs)
+    return _curves_section(docs, section.x, section.y, section.xlabel, section.ylabel,
+                           extra=_spline if section.spline else None)
+
+
+def write_report(results: Store, path: str | Path, sections: list[tuple[Section, tuple[str, ...]]],
+                 filters: dict | None = None, title: str | None = None) -> dict:
+    """Write the HTML report of the rows matching ``filters``; counts of what it shows.
+
+    ``sections``: each section with the row kinds it shows, in page order.
+    """
     import matplotlib
 
     refuse_store_file(results, path)
@@ -170,20 +201,15 @@ def write_report(results: Store, path: str | Path, filters: dict | None = None, 
     title = title or "anodescreen results"
     selection = ", ".join(f"{k}={v}" for k, v in (filters or {}).items() if v is not None) or "all rows"
     summary = _table(["kind", "rows"], [[k, len(v)] for k, v in sorted(by_kind.items())], numeric=(1,))
-    sections = [
-        ("Energies", _energy_section([d for k in ENERGY_KINDS for d in by_kind.get(k, [])])),
-        ("Diffusion barriers (NEB)", _curves_section(by_kind.get("diffusion_barrier", []), "path", "energies",
-                                                     "path length (Å)", "E − E(initial) (eV)", extra=_spline)),
-        ("Charge-density difference Δρ(z)", _curves_section(by_kind.get("charge_depletion", []), "z",
-                                                            "line_density", "z (Å)", "plane-integrated Δρ (e/Å)")),
-        ("Parity with literature", _parity_section(docs)),
-    ]
+    bodies = [(section.title, _section(section, [d for k in kinds for d in by_kind.get(k, [])]))
+              for section, kinds in sections]
+    bodies.append(("Parity with literature", _parity_section(docs)))
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p>{len(docs)} rows ({html.escape(selection)}); written {now():%Y-%m-%d %H:%M} UTC. "
             "Energies in eV, negative = favourable. Levels of theory: "
             f"{html.escape('; '.join(theories) or 'none')}.</p>{summary}"
-            + "".join(f"<section><h2>{html.escape(name)}</h2>{body}</section>" for name, body in sections)
+            + "".join(f"<section><h2>{html.escape(name)}</h2>{body}</section>" for name, body in bodies)
             + "</body></html>")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,22 +15,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from anodescreen.engines.base import LevelOfTheory
+from anodescreen.theory import LevelOfTheory
 
 #: a pymatgen Structure as its dict; jobflow decodes stored outputs (resolving a reference) back into
 #: Structure objects, so those are accepted too
 StructureDict = Annotated[dict, BeforeValidator(lambda value: value.as_dict() if hasattr(value, "as_dict") else value)]
-#: custom: a host structure given to a Maker (anodescreen.workflows.makers), not built from a campaign spec
-Family = Literal["sac", "bilayer", "graphene", "slab", "heterostructure", "reference", "compound", "custom"]
-Kind = Literal["binding_energy", "intercalation_energy", "formation_energy", "diffusion_barrier",
-               "bader_charge", "charge_depletion", "sac_distortion"]
+#: host family: one of anodescreen.hosts.FAMILIES, or compound (formation energies), custom (a host
+#: structure given to a Maker, anodescreen.workflows.makers)
+Family = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+#: row kind: one of anodescreen.properties.KINDS (its unit and definition are stated there)
+Kind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 #: bulk / atom: the alkali's chemical potential; elements: every element's ground state (formation);
 #: none: a quantity without a chemical potential (barrier, charge, distortion)
 ReferenceName = Literal["bulk", "atom", "elements", "none"]
-#: unit of each kind's value
-UNITS = {"binding_energy": "eV", "intercalation_energy": "eV", "formation_energy": "eV/atom",
-         "diffusion_barrier": "eV", "bader_charge": "e", "charge_depletion": "e", "sac_distortion": "Å"}
-
 
 def now() -> datetime:
     """Timezone-aware UTC timestamp."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
@@ -13,53 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
 from anodescreen.structures.data import has_moments
+from anodescreen.theory import LevelOfTheory
 
 #: relax: positions only (2D hosts with vacuum); relax-cell: positions and cell (bulk);
 #: static: single point.
 Task = Literal["relax", "relax-cell", "static"]
-
-
-class LevelOfTheory(BaseModel):
-    """Everything that decides an energy besides the structure.
-
-    Two calculations whose ``key`` differs must never be combined in one energy
-    difference. The code version is recorded but not part of the key.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    engine: Literal["mlip", "cp2k", "vasp"]
-    code: str
-    code_version: str | None = None
-    method: str = Field(description="functional (PBE) or potential (CHGNet-0.3.0)")
-    vdw: str | None = None
-    hubbard_u: dict[str, float] = Field(default_factory=dict)
-    basis: str | None = None
-    cutoff: str | None = None
-    kpoints: str | None = None
-    spin_polarized: bool | Literal["auto"] = Field(
-        False, description="auto: spin-polarized when the structure carries magnetic moments")
-    smearing: str | None = None
-    dipole_correction: Literal["auto", "on", "off"] | None = Field(
-        None, description="slab dipole correction along z; auto: when the slab is polar (is_polar_slab)")
-
-    @property
-    def is_dft(self) -> bool:
-        """MLIP energies rank candidates; they are never DFT values."""
-        return self.engine != "mlip"
-
-    @property
-    def key(self) -> str:
-        """Stable 16-hex-digit hash of the fields that define the theory."""
-        # None fields added after keys were first stored stay out, so old keys remain valid
-        payload = self.model_dump(exclude={"code_version"} | ({"dipole_correction"} if self.dipole_correction
-                                                              is None else set()))
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-    def summary(self) -> str:
-        """Short human-readable form, e.g. ``mlip CHGNet-0.3.0`` or ``cp2k PBE+D3``."""
-        vdw = f"+{self.vdw}" if self.vdw else ""
-        return f"{self.engine} {self.method}{vdw}"
 
 
 def spin_polarized(spin: Literal["auto", "on", "off"]) -> bool | Literal["auto"]:
@@ -160,7 +116,17 @@ def kpoint_mesh(structure: Structure, spacing: float) -> tuple[int, int, int]:
 
 
 class Engine(Protocol):
-    """An engine runs one task on one structure at its level of theory."""
+    """An engine runs one task on one structure at its level of theory.
+
+    ``name`` is the spec's ``engine.name``; ``has_density``: its statics can write a charge
+    density (Bader, Δρ); ``native_neb``: it runs NEB in its own code (``neb(...)``), else NEB
+    runs through ASE on ``calculator(workdir)``. ``with_cores(n)``: the same engine sized to
+    ``n`` cores (a worker's share), which never changes its results.
+    """
+
+    name: str
+    has_density: ClassVar[bool]
+    native_neb: ClassVar[bool]
 
     def level_of_theory(self) -> LevelOfTheory: ...
 
@@ -168,6 +134,10 @@ class Engine(Protocol):
 
     @property
     def relax_settings(self) -> dict: ...
+
+    def calculator(self, workdir: Path) -> Calculator: ...
+
+    def with_cores(self, cores: int) -> Engine: ...
 
 
 class EngineCalculator(Calculator):

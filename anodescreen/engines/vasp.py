@@ -19,13 +19,14 @@ import shutil
 from contextlib import chdir, contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
 from anodescreen.engines.base import (
+    EngineCalculator,
     EngineError,
     EngineResult,
     LevelOfTheory,
@@ -56,6 +57,8 @@ class VaspEngine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Literal["vasp"] = "vasp"
+    has_density: ClassVar[bool] = True
+    native_neb: ClassVar[bool] = True
     functional: Literal["PBE"] = "PBE"
     vdw: Literal["D3", "D3(BJ)", "optB88-vdW", "optB86b-vdW"] | None = "D3"
     encut: float = Field(520.0, gt=0, description="plane-wave cutoff (eV)")
@@ -171,6 +174,14 @@ class VaspEngine(BaseModel):
         if job_type == "neb":  # custodian's handlers read vasp.out (its NEB job defaults to neb_vasp.out)
             kwargs["vasp_job_kwargs"] = {"output_file": "vasp.out", "stderr_file": "std_err.txt"}
         return kwargs
+
+    def calculator(self, workdir: Path):
+        """An ASE calculator: every call is a VASP static in ``workdir``."""
+        return EngineCalculator(self, workdir)
+
+    def with_cores(self, cores: int) -> VaspEngine:
+        """VASP's ranks come from its command (``vasp_cmd``), not from here."""
+        return self
 
     def neb(self, images: list[Structure], climb: bool, spring: float, fmax: float, max_steps: int,
             workdir: Path) -> NebRun:

@@ -1,6 +1,6 @@
 """Run a campaign through FireWorks: one Firework per calculation, one per stage that harvests.
 
-The campaign's jobflow Flow (:func:`~anodescreen.workflows.flow.campaign_flow`: the same
+The campaign's jobflow Flow (:func:`~anodescreen.launchers.flow.campaign_flow`: the same
 calculation jobs the local launcher runs, plus a stage job that harvests and adds the next
 stage) is turned into a FireWorks Workflow with jobflow's ``flow_to_workflow`` and added
 to a LaunchPad configured by a ``db_config/launchpad*.yaml`` file:
@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from anodescreen.db.stores import Stores, read_config
 from anodescreen.errors import AnodescreenError
-from anodescreen.workflows.flow import campaign_flow
+from anodescreen.launchers.flow import campaign_flow
 from anodescreen.workflows.spec import CampaignSpec
 
 

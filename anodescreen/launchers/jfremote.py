@@ -1,6 +1,6 @@
 """Run a campaign through jobflow-remote: for clusters whose compute nodes cannot reach the database.
 
-The flow is the one FireWorks runs (:func:`~anodescreen.workflows.flow.campaign_flow`):
+The flow is the one FireWorks runs (:func:`~anodescreen.launchers.flow.campaign_flow`):
 one job per calculation not yet stored and a stage job that harvests and adds the next
 stage. jobflow-remote's runner, on a machine that reaches the database, submits the calculation jobs to the cluster worker
 (over SSH or locally, Slurm/PBS through qtoolkit), copies inputs and outputs, and writes
@@ -24,7 +24,7 @@ from maggma.stores import MemoryStore
 
 from anodescreen.db.stores import Stores
 from anodescreen.errors import AnodescreenError
-from anodescreen.workflows.flow import campaign_flow
+from anodescreen.launchers.flow import campaign_flow
 from anodescreen.workflows.spec import CampaignSpec
 
 _CLIENT = None

@@ -23,11 +23,11 @@ from jobflow import run_locally
 from anodescreen.db.stores import StoreConfig, Stores, open_stores
 from anodescreen.engines.base import Engine
 from anodescreen.workflows.calcs import CalculationMaker
+from anodescreen.core.plan import Plan
 from anodescreen.workflows.funnel import GroupDecision
-from anodescreen.workflows.harvest import HarvestReport, harvest, stored_calcs
-from anodescreen.workflows.plan import Plan
+from anodescreen.workflows.harvest import HarvestReport, harvest
 from anodescreen.workflows.spec import CampaignSpec
-from anodescreen.workflows.stages import after_stage, stage_names, stage_plan
+from anodescreen.workflows.stages import Stages, StageWork, pending
 
 RUN_DIR = "anodescreen_runs"
 
@@ -51,47 +51,43 @@ class CampaignReport:
     funnel: list[GroupDecision] = field(default_factory=list)
 
 
-def run_campaign(spec: CampaignSpec, stores: Stores, **run_kwargs) -> CampaignReport:
-    """Run ``spec`` stage by stage (:mod:`~anodescreen.workflows.stages`): straight through its
-    engine, or as a funnel (MLIP screens, then DFT on the chosen sites), then NEB/charges.
+def run_campaign(spec: CampaignSpec, stores: Stores, retry_failed: bool = False, **run_kwargs) -> CampaignReport:
+    """Run ``spec`` stage by stage (:class:`~anodescreen.workflows.stages.Stages`): straight through
+    its engine, or as a funnel (MLIP screens, then DFT on the chosen sites), then NEB/charges.
 
-    ``run_kwargs`` go to :func:`run_plan`. The funnel's decisions are stored in the campaign document.
+    ``run_kwargs`` go to :func:`execute`. The funnel's decisions are stored in the campaign document.
     """
     report = CampaignReport()
-    for index, name in enumerate(stage_names(spec)):
-        report.stages.append((name, run_plan(stage_plan(spec, stores, index), stores, **run_kwargs)))
-        report.funnel += after_stage(spec, stores, index)
+    stages = Stages(spec, stores)
+    for index, name in enumerate(stages.names):
+        work = stages.work(index, retry_failed)
+        run = execute(work, stores, **run_kwargs)
+        result = stages.finish(index, work.plan.quantities)
+        run.harvest = result.harvest
+        report.stages.append((name, run))
+        report.funnel += result.funnel
     return report
 
 
-def run_plan(
-    plan: Plan,
-    stores: Stores,
-    retry_failed: bool = False,
-    on_progress: Callable[[str, int, int], None] | None = None,
-    root_dir: str | Path = RUN_DIR,
-    workers: int = 1,
-) -> RunReport:
-    """Compute every calculation of ``plan`` not yet stored, then harvest its rows."""
-    stores.campaigns.update(
-        [{"name": plan.spec.name, "spec": plan.spec.model_dump(mode="json")}], key="name"
-    )
-    known = stored_calcs(stores, list(plan.calcs))
-    report = RunReport(planned=len(plan.calcs))
-    todo = []
-    for key, request in plan.calcs.items():
-        doc = known.get(key)
-        if doc and (doc[0].state == "successful" or not retry_failed):
-            report.reused += 1
-            if doc[0].state == "failed":
-                report.failed.append((request.label, doc[0].reason or "unknown"))
-        else:
-            todo.append(request)
+def run_plan(plan: Plan, stores: Stores, retry_failed: bool = False, **run_kwargs) -> RunReport:
+    """Compute every calculation of one campaign ``plan`` not yet stored, then harvest its rows."""
+    Stages(plan.spec, stores).record()
+    report = execute(pending(plan, stores, retry_failed), stores, **run_kwargs)
+    report.harvest = harvest(plan.quantities, plan.spec.name, stores)
+    return report
+
+
+def execute(work: StageWork, stores: Stores, on_progress: Callable[[str, int, int], None] | None = None,
+            root_dir: str | Path = RUN_DIR, workers: int = 1) -> RunReport:
+    """Run the calculations ``work`` still needs (in ``workers`` processes); what it reused, computed and
+    what failed."""
+    todo = work.todo
+    report = RunReport(planned=len(work.plan.calcs), reused=work.reused, failed=list(work.failed))
     if stores.config.type == "mongomock":
         workers = 1  # an in-memory store cannot be shared between processes
     if on_progress:
         on_progress(todo[0].label if todo else "", 0, len(todo))
-    for done, (label, reason) in enumerate(_execute(todo, plan.engine, stores, workers, root_dir), 1):
+    for done, (label, reason) in enumerate(_execute(todo, work.plan.engine, stores, workers, root_dir), 1):
         report.computed += 1
         if reason is not None:
             report.failed.append((label, reason))
@@ -99,7 +95,6 @@ def run_plan(
             on_progress(label, done, len(todo))
     if on_progress:
         on_progress("harvesting", len(todo), len(todo))
-    report.harvest = harvest(plan, stores)
     return report
 
 
@@ -141,8 +136,7 @@ def _start_worker(config: StoreConfig, threads: int) -> None:
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(threads)
-    os.environ["ANODESCREEN_CORES"] = str(threads)  # DFT engines size their MPI runs by this
-    _WORKER["stores"] = open_stores(config)
+    _WORKER["stores"], _WORKER["cores"] = open_stores(config), threads
 
 
 def _worker_run(request, engine_fields: dict, root_dir) -> tuple[str, str | None]:
@@ -150,6 +144,6 @@ def _worker_run(request, engine_fields: dict, root_dir) -> tuple[str, str | None
 
     key = repr(sorted(engine_fields.items()))
     if key not in _WORKER:
-        _WORKER[key] = engine_from_fields(engine_fields)
+        _WORKER[key] = engine_from_fields(engine_fields).with_cores(_WORKER["cores"])
     engine = _WORKER[key]
     return _run_one(request, engine, _WORKER["stores"], root_dir)

@@ -19,10 +19,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from anodescreen.workflows.flow import SHELL_WORD
-
+#: characters a shell takes literally in an unquoted word (queue fields, job names)
+SHELL_WORD = "A-Za-z0-9_.+/=:@%-"
 _WORD = re.compile(f"^[{SHELL_WORD}]+$")  # no spaces, quotes, $, `, ;, |, &, <, >, (, )
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.+/=:@%,-]*$")
+
+
+def plain_word(text: str) -> str:
+    """``text`` with every character a shell could interpret replaced by ``_``."""
+    return re.sub(f"[^{SHELL_WORD}]", "_", text) or "_"
 
 
 def _word(value: str, what: str) -> str:

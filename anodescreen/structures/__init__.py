@@ -5,6 +5,7 @@ Every structure carries ``structure.properties["label"]``, a stable human-readab
 arguments always give the same structure, byte for byte.
 """
 
+from anodescreen.structures._geometry import min_distance
 from anodescreen.structures.compounds import compound
 from anodescreen.structures.defects import defective_graphene
 from anodescreen.structures.graphene import bilayer_graphene, graphene
@@ -44,6 +45,7 @@ __all__ = [
     "isolated_atom",
     "metal_multilayer_bilayer",
     "metal_slab",
+    "min_distance",
     "mos2_monolayer",
     "reference_structure",
     "sac_site",

@@ -58,7 +58,7 @@ def sac_site(
         Add a pristine graphene sheet 3.35 Å below, in AB registry with the SAC sheet.
 
     The metal carries a ``magmom`` site property (high-spin guess for 3d/4d/5d metals)
-    and ``structure.properties["label"]`` reads e.g. ``Fe-N4@G(5x5)``.
+    and ``structure.properties["label"]`` reads e.g. ``Fe-N4@G(5x5)`` (``["supercell"]``: ``5x5``).
     """
     check_element(metal, "metal")
     if not Element(metal).is_metal:
@@ -84,4 +84,5 @@ def sac_site(
     magmom = [0.0] * (len(species) - 1) + [SAC_MAGMOM.get(metal, DEFAULT_MAGMOM)]
     label = f"{metal}-{motif}@{sheet}({supercell_name(size)})"
     structure = slab_structure(vectors, species, cart, vacuum, {"magmom": magmom}, label)
+    structure.properties["supercell"] = supercell_name(size)
     return check_min_distance(structure, label)

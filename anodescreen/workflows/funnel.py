@@ -19,13 +19,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
+from anodescreen.core.plan import Plan, Quantity
 from anodescreen.db.schema import CalcDoc
+from anodescreen.engines.mlip import MLIPEngine
+from anodescreen.properties import ALKALI_KINDS
 from anodescreen.structures.data import nearest_neighbour_distance
-from anodescreen.workflows.plan import Plan, Quantity
+from anodescreen.workflows.plan import Group
 from anodescreen.workflows.spec import AnomalyRules, FunnelSpec
-
-#: (host label, region, adsorbate element): the sites competing for one binding configuration
-Group = tuple[str, str, str]
 
 
 class Candidate(BaseModel):
@@ -55,6 +55,16 @@ class GroupDecision(BaseModel):
     def dft_flags(self) -> list[str]:
         """One line per DFT geometry that breaks an anomaly rule."""
         return [f"DFT geometry of {site}: {'; '.join(found)}" for site, found in self.dft_anomalies.items()]
+
+
+def screen_engine(funnel: FunnelSpec, model: str) -> MLIPEngine:
+    """The ML potential ``model`` at the funnel's screening settings."""
+    return MLIPEngine(model=model, fmax=funnel.fmax, max_steps=funnel.max_steps)
+
+
+def energy_quantities(plan: Plan) -> list[Quantity]:
+    """One quantity per adsorbate complex: its binding or intercalation energy (what the funnel ranks)."""
+    return [q for q in plan.quantities if q.kind in ALKALI_KINDS]
 
 
 def group_of(q: Quantity) -> Group:
@@ -98,7 +108,7 @@ def _wrapped(delta: np.ndarray) -> np.ndarray:
 def rank(plan: Plan, calcs: dict[str, tuple[CalcDoc, str]], rules: AnomalyRules) -> dict[Group, list[Candidate]]:
     """Candidates of every group of one potential's screening plan, best valid first."""
     groups: dict[Group, list[Candidate]] = defaultdict(list)
-    for q in plan.energy_quantities():
+    for q in energy_quantities(plan):
         doc = calcs.get(q.complex_key, (None, None))[0]
         if doc is None:
             groups[group_of(q)].append(Candidate(site=q.site, anomalies=["not computed"]))
@@ -158,7 +168,7 @@ def record_dft(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[st
     """Add the DFT ranking of the selected sites, the rules their DFT geometries break, and whether
     each potential's best agrees."""
     energies: dict[Group, dict[str, float]] = defaultdict(dict)
-    for q in plan.energy_quantities():
+    for q in energy_quantities(plan):
         doc = calcs.get(q.complex_key, (None, None))[0]
         if doc is not None and doc.state == "successful":
             group = group_of(q)

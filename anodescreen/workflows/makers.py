@@ -14,26 +14,23 @@ the results database with :func:`~anodescreen.db.writes.upsert_rows`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from jobflow import Flow, Maker, Response, job
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
-from anodescreen.db.schema import AdsorbateInfo, HostInfo, ResultRow
+from anodescreen.core.host import Host
+from anodescreen.core.plan import Plan, Quantity, add_alkali_references, add_host
+from anodescreen.db.calcs import calc_doc
+from anodescreen.db.schema import HostInfo, ResultRow
 from anodescreen.engines import Engine, MLIPEngine
+from anodescreen.properties import KINDS
+from anodescreen.properties.formation_energy import add_formation
 from anodescreen.structures.sites import add_adsorbate, adsorption_sites, structure_label
 from anodescreen.workflows.calcs import CalculationMaker
-from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
-from anodescreen.workflows.harvest import calc_doc, derive_rows
-from anodescreen.workflows.plan import (
-    Plan,
-    Quantity,
-    _Host,
-    add_alkali_references,
-    add_formation,
-    add_host,
-)
+from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft, screen_engine
+from anodescreen.workflows.harvest import derive_rows
 from anodescreen.workflows.spec import AnomalyRules, FunnelSpec
 
 
@@ -68,8 +65,8 @@ class BindingEnergyMaker(Maker):
         info = _custom(host, self.metal)
         complexes = [(s.label, add_adsorbate(host, element, s))
                      for s in adsorption_sites(host, self.region, self.centre, self.max_distance)]
-        add_host(plan, _Host(info, host, host, self.region, self.centre, self.max_distance), element, refs,
-                 ["binding_energy"], complexes, (keep or {}).get((info.label, self.region, element)))
+        add_host(plan, Host(info, host, self.region, self.centre, self.max_distance), element, refs,
+                 [KINDS["binding_energy"]], complexes, (keep or {}).get((info.label, self.region, element)))
         return plan
 
 
@@ -87,7 +84,7 @@ class BindingFunnelMaker(BindingEnergyMaker):
     def make(self, host: Structure, element: str) -> Flow:
         jobs, outputs = [], {}
         for model in self.funnel.screen:
-            plan = self.plan(host, element, self._screen_engine(model), references=())
+            plan = self.plan(host, element, screen_engine(self.funnel, model), references=())
             maker = CalculationMaker(engine=plan.engine)
             screened = {key: maker.make(request) for key, request in plan.calcs.items()}
             jobs += screened.values()
@@ -101,7 +98,7 @@ class BindingFunnelMaker(BindingEnergyMaker):
         """Rank the screening relaxations, decide which sites go to DFT, and run those."""
         rankings = {}
         for model, docs in outputs.items():
-            plan = self.plan(host, element, self._screen_engine(model), references=())
+            plan = self.plan(host, element, screen_engine(self.funnel, model), references=())
             rankings[model] = rank(plan, {k: (calc_doc(d), "") for k, d in docs.items()}, self.funnel.anomalies)
         decisions = decide(rankings, self.funnel)
         dft = self.plan(host, element, keep=allowed_sites(decisions))
@@ -109,8 +106,7 @@ class BindingFunnelMaker(BindingEnergyMaker):
                          self.funnel.anomalies.model_dump())
         return Response(replace=flow)
 
-    def _screen_engine(self, model: str) -> MLIPEngine:
-        return MLIPEngine(model=model, fmax=self.funnel.fmax, max_steps=self.funnel.max_steps)
+
 
 @dataclass
 class IntercalationEnergyMaker(Maker):
@@ -127,12 +123,12 @@ class IntercalationEnergyMaker(Maker):
     def make(self, host: Structure, intercalated: list[Structure], element: str) -> Flow:
         plan = Plan(None, self.engine)
         refs = add_alkali_references(plan, element, list(self.references))
-        target = _Host(_custom(host), host, host, "gallery")
+        target = Host(_custom(host), host, "gallery", intercalated=True)
         complexes = []
         for s in intercalated:
             label = s.properties.get("label") or s.composition.formula.replace(" ", "")
             complexes.append((label, _labelled(s, label)))
-        add_host(plan, target, element, refs, ["intercalation_energy"], complexes)
+        add_host(plan, target, element, refs, [KINDS["intercalation_energy"]], complexes)
         return plan_flow(plan, f"{self.name} {target.info.label}/{element}")
 
 
@@ -154,7 +150,7 @@ def plan_flow(plan: Plan, name: str, decisions: list[dict] | None = None, rules:
     """A Flow of the plan's calculations and a last job deriving its quantities' rows from their outputs."""
     maker = CalculationMaker(engine=plan.engine)
     jobs = {key: maker.make(request) for key, request in plan.calcs.items()}
-    rows = quantity_rows([_plain(q) for q in plan.quantities], {k: j.output for k, j in jobs.items()},
+    rows = quantity_rows([q.as_data() for q in plan.quantities], {k: j.output for k, j in jobs.items()},
                          {k: j.uuid for k, j in jobs.items()}, name, decisions, rules)
     rows.name = f"rows {name}"
     return Flow([*jobs.values(), rows], output=rows.output, name=name)
@@ -174,7 +170,7 @@ def quantity_rows(quantities: list[dict], outputs: dict, job_ids: dict[str, str]
     """Rows of every quantity whose calculations succeeded, the others listed with the reason;
     with a funnel's ``decisions`` (and anomaly ``rules``), those too, completed with the DFT ranking."""
     calcs = {key: (calc_doc(doc), job_ids[key]) for key, doc in outputs.items()}
-    plan = Plan(None, None, quantities=[_quantity(d) for d in quantities])
+    plan = Plan(None, None, quantities=[Quantity.from_data(d) for d in quantities])
     derived = derive_rows(plan.quantities, calcs, name)
     if decisions is None:
         return MakerRows(rows=derived.rows, failed=derived.failed)
@@ -191,12 +187,3 @@ def _labelled(structure: Structure, label: str) -> Structure:
     out = structure.copy()
     out.properties = {**structure.properties, "label": label}
     return out
-
-
-def _plain(q: Quantity) -> dict:
-    """A quantity as JSON-able data (job arguments travel through FireWorks/jobflow-remote)."""
-    return {**asdict(q), "host": q.host.model_dump(), "adsorbate": q.adsorbate.model_dump()}
-
-
-def _quantity(d: dict) -> Quantity:
-    return Quantity(**{**d, "host": HostInfo(**d["host"]), "adsorbate": AdsorbateInfo(**d["adsorbate"])})

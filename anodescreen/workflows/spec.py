@@ -3,130 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from anodescreen.core.plan import ALKALI_REFERENCES
 from anodescreen.engines import AnyEngine, MLIPEngine
+from anodescreen.engines.neb import NebSettings
 from anodescreen.errors import AnodescreenError, load_yaml
-from anodescreen.structures.data import check_alkali, check_element
-from anodescreen.structures.defects import DEFECTS, parse_motif
-from anodescreen.structures.graphene import supercell_matrix
-from anodescreen.workflows.neb import NebSettings
-
-Calculation = Literal["binding_energy", "intercalation_energy", "formation_energy", "diffusion_barrier",
-                      "bader_charge", "sac_distortion"]
-#: quantities computed from the relaxed complexes in a second stage (NEB, charge analysis)
-FOLLOWUPS = ("diffusion_barrier", "bader_charge")
+from anodescreen.hosts import FAMILIES
+from anodescreen.properties import PROPERTIES
+from anodescreen.structures.compounds import COMPOUNDS
+from anodescreen.structures.data import check_alkali
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _size(value: str | None) -> str | None:
-    if value is not None:
-        supercell_matrix(value)
-    return value
+def _hosts_union():
+    """The ``hosts`` entry type: one spec model per registered family, told apart by ``family``."""
+    models = tuple(family.spec for family in FAMILIES.values())
+    return Annotated[Union[models], Field(discriminator="family")]  # noqa: UP007 (a runtime tuple)
 
 
-class SacHosts(_Strict):
-    """Single metal atoms in N-doped graphene pockets: one host per metal × motif."""
-
-    family: Literal["sac"]
-    metals: list[str] = Field(min_length=1)
-    motifs: list[str] = ["N4"]
-    size: str | None = Field(None, description="supercell; default from min_image_distance")
-    min_image_distance: float = Field(10.0, gt=0, description="Å between periodic metal images")
-    site_radius: float = Field(3.0, gt=0, description="sites within this in-plane distance of the metal (Å)")
-    bilayer: bool = Field(False, description="a pristine graphene sheet under the SAC sheet (AB)")
-    vacuum: float = 15.0
-
-    _size = field_validator("size")(_size)
-
-    @field_validator("metals")
-    @classmethod
-    def _metals(cls, value: list[str]) -> list[str]:
-        return [check_element(m, "metal") for m in value]
-
-    @field_validator("motifs")
-    @classmethod
-    def _motifs(cls, value: list[str]) -> list[str]:
-        for motif in value:
-            parse_motif(motif)
-        return value
-
-
-class GrapheneHosts(_Strict):
-    """Pristine or defective graphene sheets."""
-
-    family: Literal["graphene"]
-    size: str = "4x4"
-    defects: list[str] = ["pristine"]
-    vacuum: float = 15.0
-
-    _size = field_validator("size")(_size)
-
-    @field_validator("defects")
-    @classmethod
-    def _defects(cls, value: list[str]) -> list[str]:
-        for kind in value:
-            if kind != "pristine" and kind not in DEFECTS:
-                raise AnodescreenError(f"unknown defect {kind!r} (use pristine, {', '.join(DEFECTS)})")
-        return value
-
-
-class BilayerHosts(_Strict):
-    """Bilayer graphene with one metal layer (every gallery site) or a 2–4 layer film."""
-
-    family: Literal["bilayer"]
-    stackings: list[Literal["AA", "AB"]] = ["AA", "AB"]
-    size: str = Field("r3xr3", description="one-layer supercell, sets the concentration (r3xr3 = C6MC6)")
-    layers: list[Literal[1, 2, 3, 4]] = Field([1], description="metal layers")
-    lattice: Literal["fcc", "hcp", "bcc"] | None = Field(None, description="multilayer stacking; default per metal")
-    max_strain: float = Field(0.05, gt=0, lt=0.5, description="lateral strain allowed in a multilayer")
-    vacuum: float = 15.0
-
-    _size = field_validator("size")(_size)
-
-
-class HeterostructureHosts(_Strict):
-    """Graphene on a MoS2 monolayer; alkali at the interface and/or outside."""
-
-    family: Literal["heterostructure"]
-    phases: list[Literal["2H", "1T'"]] = ["2H"]
-    regions: list[Literal["gallery", "top", "bottom"]] = Field(
-        ["gallery"], description="gallery = interface; top = on graphene; bottom = under MoS2")
-    films: list[Literal[1, 2, 3, 4]] = Field([], description="metal layers of a film at the interface")
-    max_strain: float = Field(0.03, gt=0, lt=0.5)
-    max_area: float = Field(150.0, gt=0, description="largest coincidence cell searched (Å²)")
-    match: int = Field(0, ge=0, description="which coincidence cell, smallest area first")
-    vacuum: float = 15.0
-
-
-class SlabHosts(_Strict):
-    """Surface slabs of metals (Cu(111) …) or SEI compounds (LiF(100) …)."""
-
-    family: Literal["slab"]
-    material: str = Field(description="an element (metal slab) or a compound formula (SEI slab)")
-    miller: tuple[int, int, int] = (1, 1, 1)
-    layers: int = Field(4, ge=1, le=12, description="(hkl) unit planes")
-    size: tuple[int, int] = (2, 2)
-    vacuum: float = 15.0
-
-    @field_validator("material")
-    @classmethod
-    def _material(cls, value: str) -> str:
-        from anodescreen.structures.compounds import COMPOUNDS
-
-        if value not in COMPOUNDS:
-            check_element(value, "material")
-        return value
-
-
-Hosts = Annotated[SacHosts | GrapheneHosts | BilayerHosts | HeterostructureHosts | SlabHosts,
-                  Field(discriminator="family")]
-_FAMILIES = {"sac", "graphene", "bilayer", "heterostructure", "slab"}
+Hosts = _hosts_union()
+#: one of the registered properties (anodescreen.properties)
+Calculation = Literal[tuple(PROPERTIES)]
 
 
 class AnomalyRules(_Strict):
@@ -176,7 +79,7 @@ class CampaignSpec(_Strict):
         description="diffusion_barrier: NEB of every hop between sites of each host (surfaces and galleries); "
                     "bader_charge: Bader charges and Δρ(z) of the best site per host (CP2K); sac_distortion: "
                     "M-N geometry change")
-    references: list[Literal["bulk", "atom"]] = ["bulk", "atom"]
+    references: list[Literal[ALKALI_REFERENCES]] = list(ALKALI_REFERENCES)
     neb: NebSettings = Field(NebSettings(fmax=0.1), description="how diffusion_barrier paths are run")
     sac_loading: list[int] = Field([1], description="sac_distortion with 1, 2, … alkali atoms around each SAC "
                                                     "metal (2+: copies of the most favourable single-atom site)")
@@ -196,16 +99,18 @@ class CampaignSpec(_Strict):
         return sorted(set(value))
 
     @property
+    def properties(self) -> list:
+        """The requested properties (anodescreen.properties), in registry order."""
+        return [p for name, p in PROPERTIES.items() if name in self.calculations]
+
+    @property
     def has_followups(self) -> bool:
         """Whether a stage after the relaxations is needed (NEB, charges, multi-atom SAC loading)."""
-        return any(k in self.calculations for k in FOLLOWUPS) or (
-            "sac_distortion" in self.calculations and max(self.sac_loading) > 1)
+        return any(p.needs_followup(self) for p in self.properties)
 
     @field_validator("compounds")
     @classmethod
     def _compounds(cls, value: list[str]) -> list[str]:
-        from anodescreen.structures.compounds import COMPOUNDS
-
         for formula in value:
             if formula not in COMPOUNDS:
                 raise AnodescreenError(f"no prototype for {formula!r} (have {', '.join(COMPOUNDS)})")
@@ -221,10 +126,10 @@ class CampaignSpec(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _charges_need_a_density(self) -> CampaignSpec:
-        if "bader_charge" in self.calculations and self.engine.name not in ("cp2k", "vasp"):
-            raise AnodescreenError(f"bader_charge needs a charge density: use engine cp2k or vasp "
-                                   f"(engine {self.engine.name} writes none)", "calculations")
+    def _properties_can_run(self) -> CampaignSpec:
+        for prop in self.properties:
+            if prop.check is not None:
+                prop.check(self)
         return self
 
     @model_validator(mode="after")
@@ -240,7 +145,7 @@ def validation_message(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc, previous = [], None
     for part in err["loc"]:
-        if not (isinstance(previous, int) and part in _FAMILIES):  # drop union tags
+        if not (isinstance(previous, int) and part in FAMILIES):  # drop union tags
             loc.append(str(part))
         previous = part
     loc = ".".join(loc)

@@ -1,24 +1,157 @@
-"""A campaign as a sequence of stages, each a Plan derived from the spec and what is stored.
+"""A campaign as a sequence of stages, and the one stage runner every launcher uses.
 
 Without a funnel: ``compute`` (every site at the campaign's engine). With one: ``screen
-<model>`` per potential, then ``DFT <engine>`` on the sites the potentials chose. Then, if
-the spec asks for NEB, charges or SAC loading with 2+ atoms, ``NEB and charges`` on the
-relaxations of the previous stage; with NEB, ``NEB endpoints`` comes first and relaxes
-every hop endpoint once, so NEB jobs start from relaxed endpoints. A stage's plan depends only on the spec and the stored
-calculations of the stages before it, so every launcher (local, FireWorks, jobflow-remote) runs the same stages and
-a stage can be planned again anywhere, at any time, with the same result.
+<model>`` per potential, then ``DFT <engine>`` on the sites the potentials chose. Then the
+stages the requested properties add before their follow-ups (``NEB endpoints``: every hop
+endpoint relaxed once) and, if any property has a follow-up (NEB, charges, SAC loading
+with 2+ atoms), ``NEB and charges`` on the relaxations of the relaxation stage. A stage's
+plan depends only on the spec and the stored calculations of the stages before it, so
+every launcher (local, FireWorks, jobflow-remote) runs the same stages and a stage can be
+planned again anywhere, at any time, with the same result.
+
+:class:`Stages` holds the policy once: which calculations a stage still needs (reuse,
+retry), and what follows it (harvest of its rows, the funnel's decisions). Launchers only
+execute the requests it hands them.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+
+from anodescreen.core.plan import CalcRequest, Plan, Quantity
+from anodescreen.db.calcs import stored_calcs
 from anodescreen.db.stores import Stores
-from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft
-from anodescreen.workflows.harvest import stored_calcs
-from anodescreen.workflows.plan import Plan, endpoint_plan, plan_campaign, plan_followups
+from anodescreen.engines.base import Engine
+from anodescreen.workflows.funnel import (
+    GroupDecision,
+    allowed_sites,
+    decide,
+    energy_quantities,
+    rank,
+    record_dft,
+    screen_engine,
+)
+from anodescreen.workflows.harvest import HarvestReport, harvest
+from anodescreen.workflows.plan import plan_campaign, plan_followups, prepare_stages
 from anodescreen.workflows.spec import CampaignSpec
 
 FOLLOWUP_STAGE = "NEB and charges"
-ENDPOINT_STAGE = "NEB endpoints"
+
+
+@dataclass
+class StageWork:
+    """What a stage still has to compute: its plan, the requests not stored yet (or failed, on a
+    retry), how many are reused, and the stored failures it keeps."""
+
+    name: str
+    plan: Plan
+    todo: list[CalcRequest]
+    reused: int
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (label, reason) of stored failures
+
+
+@dataclass
+class StageResult:
+    """What finishing a stage did: its harvest and (after a funnel's DFT stage) the funnel's decisions."""
+
+    harvest: HarvestReport
+    funnel: list[GroupDecision] = field(default_factory=list)
+
+
+class Stages:
+    """The stages of ``spec`` over ``stores``. Relaxation-stage plans are built once per instance."""
+
+    def __init__(self, spec: CampaignSpec, stores: Stores):
+        self.spec, self.stores = spec, stores
+        self.names = stage_names(spec)
+        self._plans: dict[str, Plan] = {}
+
+    def relaxations(self, engine: Engine, allowed: dict | None = None) -> Plan:
+        """``plan_campaign`` at ``engine`` (``allowed``: a funnel's sites), built once."""
+        key = json.dumps([engine.model_dump(mode="json"), sorted((list(g), sorted(s)) for g, s in
+                                                                 (allowed or {}).items())])
+        if key not in self._plans:
+            self._plans[key] = plan_campaign(self.spec, engine, allowed)
+        return self._plans[key]
+
+    def plan(self, index: int) -> Plan:
+        """The plan of stage ``index``; stages after the first need the earlier stages' stored results."""
+        name = self.names[index]
+        if name == "compute":
+            return self.relaxations(self.spec.engine)
+        if name.startswith("screen "):
+            return self.relaxations(screen_engine(self.spec.funnel, name.removeprefix("screen ")))
+        if name.startswith("DFT "):
+            return self.relaxations(self.spec.engine, allowed_sites(self.decisions()))
+        base = self.plan(self._relaxation_index())
+        calcs = stored_calcs(self.stores, list(base.calcs))
+        follow = plan_followups(base, calcs)
+        prepared = {}
+        for stage, prepare in prepare_stages(self.spec):
+            plan = prepare(follow)
+            if stage == name:
+                return plan
+            prepared |= stored_calcs(self.stores, list(plan.calcs))
+        return plan_followups(base, calcs, prepared) if prepared else follow
+
+    def _relaxation_index(self) -> int:
+        """The last stage whose relaxations the follow-ups build on (compute, or the funnel's DFT)."""
+        return max(i for i, n in enumerate(self.names) if n == "compute" or n.startswith("DFT "))
+
+    def work(self, index: int, retry_failed: bool = False) -> StageWork:
+        """Stage ``index``'s plan and the calculations of it still to run (the campaign is recorded first)."""
+        self.record()
+        return pending(self.plan(index), self.stores, retry_failed, self.names[index])
+
+    def finish(self, index: int, quantities: list[Quantity]) -> StageResult:
+        """After stage ``index``'s calculations: store its rows and, after a funnel's DFT stage, its decisions."""
+        self.record()
+        result = StageResult(harvest(quantities, self.spec.name, self.stores))
+        if self.spec.funnel is not None and self.names[index].startswith("DFT "):
+            result.funnel = self.record_funnel()
+        return result
+
+    def record(self) -> None:
+        """The campaign document (name and spec) in the store."""
+        self.stores.campaigns.update([{"name": self.spec.name, "spec": self.spec.model_dump(mode="json")}],
+                                     key="name")
+
+    def decisions(self) -> dict:
+        """Which sites go to DFT, from the stored screening relaxations of every potential."""
+        funnel = self.spec.funnel
+        rankings = {}
+        for model in funnel.screen:
+            plan = self.relaxations(screen_engine(self.spec.funnel, model))
+            rankings[model] = rank(plan, stored_calcs(self.stores, [q.complex_key for q in plan.quantities]),
+                                   funnel.anomalies)
+        return decide(rankings, funnel)
+
+    def record_funnel(self) -> list[GroupDecision]:
+        """After the DFT stage: the funnel's decisions with the DFT ranking, stored in the campaign document."""
+        decisions = self.decisions()
+        dft = self.relaxations(self.spec.engine, allowed_sites(decisions))
+        keys = [q.complex_key for q in energy_quantities(dft)]
+        record_dft(decisions, dft, stored_calcs(self.stores, keys), self.spec.funnel.anomalies)
+        funnel = list(decisions.values())
+        self.stores.campaigns.update([{"name": self.spec.name, "spec": self.spec.model_dump(mode="json"),
+                                       "funnel": [d.model_dump(mode="json") for d in funnel]}], key="name")
+        return funnel
+
+
+def pending(plan: Plan, stores: Stores, retry_failed: bool = False, name: str = "") -> StageWork:
+    """The calculations of ``plan`` not stored yet; with ``retry_failed`` also those stored as failed."""
+    known = stored_calcs(stores, list(plan.calcs))
+    work = StageWork(name, plan, [], 0)
+    for key, request in plan.calcs.items():
+        doc = known.get(key)
+        if doc and (doc[0].state == "successful" or not retry_failed):
+            work.reused += 1
+            if doc[0].state == "failed":
+                work.failed.append((request.label, doc[0].reason or "unknown"))
+        else:
+            work.todo.append(request)
+    return work
 
 
 def stage_names(spec: CampaignSpec) -> list[str]:
@@ -27,62 +160,7 @@ def stage_names(spec: CampaignSpec) -> list[str]:
         names = ["compute"]
     else:
         names = [f"screen {model}" for model in spec.funnel.screen] + [f"DFT {spec.engine.name}"]
-    if "diffusion_barrier" in spec.calculations:
-        names.append(ENDPOINT_STAGE)
     if spec.has_followups:
-        names.append(FOLLOWUP_STAGE)
+        names += [stage for stage, _ in prepare_stages(spec)] + [FOLLOWUP_STAGE]
     return names
 
-
-def stage_plan(spec: CampaignSpec, stores: Stores, index: int) -> Plan:
-    """The plan of stage ``index``; stages after the first need the earlier stages' stored results."""
-    name = stage_names(spec)[index]
-    if name == "compute":
-        return plan_campaign(spec)
-    if name.startswith("screen "):
-        return plan_campaign(spec, _screen_engine(spec, name.removeprefix("screen ")))
-    if name in (ENDPOINT_STAGE, FOLLOWUP_STAGE):
-        names = stage_names(spec)
-        first = names.index(ENDPOINT_STAGE) if ENDPOINT_STAGE in names else index
-        base = stage_plan(spec, stores, first - 1)
-        calcs = stored_calcs(stores, list(base.calcs))
-        follow = plan_followups(base, calcs)
-        if ENDPOINT_STAGE not in names:
-            return follow
-        ends = endpoint_plan(follow)
-        return ends if name == ENDPOINT_STAGE else plan_followups(base, calcs, stored_calcs(stores, list(ends.calcs)))
-    return plan_campaign(spec, spec.engine, allowed_sites(funnel_decisions(spec, stores)))
-
-
-def after_stage(spec: CampaignSpec, stores: Stores, index: int) -> list[GroupDecision]:
-    """What follows stage ``index`` on any launcher: after a funnel's DFT stage, its recorded decisions."""
-    if spec.funnel is not None and stage_names(spec)[index].startswith("DFT "):
-        return record_funnel(spec, stores)
-    return []
-
-
-def funnel_decisions(spec: CampaignSpec, stores: Stores) -> dict:
-    """Which sites go to DFT, from the stored screening relaxations of every potential."""
-    rankings = {}
-    for model in spec.funnel.screen:
-        plan = plan_campaign(spec, _screen_engine(spec, model))
-        rankings[model] = rank(plan, stored_calcs(stores, [q.complex_key for q in plan.quantities]),
-                               spec.funnel.anomalies)
-    return decide(rankings, spec.funnel)
-
-
-def record_funnel(spec: CampaignSpec, stores: Stores) -> list[GroupDecision]:
-    """After the DFT stage: the funnel's decisions with the DFT ranking, stored in the campaign document."""
-    decisions = funnel_decisions(spec, stores)
-    dft = plan_campaign(spec, spec.engine, allowed_sites(decisions))
-    record_dft(decisions, dft, stored_calcs(stores, [q.complex_key for q in dft.quantities]), spec.funnel.anomalies)
-    funnel = list(decisions.values())
-    stores.campaigns.update([{"name": spec.name, "spec": spec.model_dump(mode="json"),
-                              "funnel": [d.model_dump(mode="json") for d in funnel]}], key="name")
-    return funnel
-
-
-def _screen_engine(spec: CampaignSpec, model: str):
-    from anodescreen.engines.mlip import MLIPEngine
-
-    return MLIPEngine(model=model, fmax=spec.funnel.fmax, max_steps=spec.funnel.max_steps)

@@ -125,7 +125,7 @@ def mp_formation_energy(formula: str) -> float | None:
 
 
 def _registry() -> dict:
-    return yaml.safe_load(files("anodescreen.workflows").joinpath("targets.yaml").read_text())
+    return yaml.safe_load(files("anodescreen.reproduce").joinpath("targets.yaml").read_text())
 
 
 def campaigns() -> dict[str, dict]:

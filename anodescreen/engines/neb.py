@@ -131,7 +131,7 @@ def run_code_neb(engine, initial: Structure, final: Structure, endpoint_energies
 def engine_neb(engine, initial: Structure, final: Structure, endpoint_energies: tuple[float, float],
                settings: NebSettings, workdir: Path) -> NebOutcome:
     """NEB on ``engine``: its own code's NEB when it has one (VASP), else ASE on its calculator."""
-    if hasattr(engine, "neb"):
+    if engine.native_neb:
         return run_code_neb(engine, initial, final, endpoint_energies, settings, Path(workdir))
     return run_neb(initial, final, engine.calculator(Path(workdir)), settings, endpoint_energies)
 

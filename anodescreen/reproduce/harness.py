@@ -17,7 +17,7 @@ from anodescreen.analysis.energies import capacity
 from anodescreen.db.stores import Stores
 from anodescreen.engines.base import Engine
 from anodescreen.errors import AnodescreenError
-from anodescreen.workflows.targets import RowSpec, Target, campaigns, load_targets
+from anodescreen.reproduce.targets import RowSpec, Target, campaigns, load_targets
 
 
 @dataclass

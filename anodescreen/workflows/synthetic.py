@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from pymatgen.core import Lattice, Structure
 
-from anodescreen.analysis.energies import DEFINITIONS
-from anodescreen.db.schema import UNITS, AdsorbateInfo, HostInfo, ReferenceState, ResultRow
-from anodescreen.engines.base import LevelOfTheory
+from anodescreen.db.schema import AdsorbateInfo, HostInfo, ReferenceState, ResultRow
+from anodescreen.properties.binding_energy import KIND
+from anodescreen.theory import LevelOfTheory
 
 METALS = ("Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Zr", "Mo", "Ru", "Pd", "Pt", "Ir")
 MOTIFS = ("N4", "N3", "N2C2", "N2O2", "N3O", "N3C", "N2", "N4O")
@@ -45,12 +45,12 @@ def synthetic_rows(n: int, seed: int = 0) -> Iterator[ResultRow]:
         metal, motif, size, element, site, reference, lot = picks
         host = HostInfo(family="sac", label=f"{metal}-{motif}@G({size}x{size})", metal=metal, motif=motif,
                         supercell=f"{size}x{size}")
-        row_id = ResultRow.make_id("binding_energy", host.label, element, 1, site, reference, lot.key)
+        row_id = ResultRow.make_id(KIND.name, host.label, element, 1, site, reference, lot.key)
         state = ReferenceState(name=reference, label=f"{element}-{'bcc' if reference == 'bulk' else 'atom'}",
                                element=element, energy_per_atom=rng.uniform(-2.0, 0.0), calc_key="synthetic")
         yield ResultRow(
-            row_id=row_id, kind="binding_energy", value=round(rng.uniform(-3.0, 1.0), 6),
-            unit=UNITS["binding_energy"], definition=DEFINITIONS["binding_energy"], host=host,
+            row_id=row_id, kind=KIND.name, value=round(rng.uniform(-3.0, 1.0), 6),
+            unit=KIND.unit, definition=KIND.definition, host=host,
             adsorbate=AdsorbateInfo(element=element), site=site, final_site=site, reference=reference,
             reference_states=[state], level_of_theory=lot, lot_key=lot.key, is_dft=lot.is_dft,
             structure_label=f"{host.label}/{element}@{site}", structure=structure,

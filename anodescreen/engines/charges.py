@@ -46,7 +46,7 @@ def _reference_density(files: dict[str, str]) -> DensityGrid | None:
 def charge_analysis(engine, structure: Structure, adsorbate: list[int], workdir: Path,
                     valence: dict[str, float] | None = None) -> ChargeAnalysis:
     """Bader charges of ``structure`` and Δρ(z) of its ``adsorbate`` atoms against the rest."""
-    if "write_density" not in type(engine).model_fields:
+    if not engine.has_density:
         raise AnodescreenError(f"engine {engine.name} writes no charge density (use cp2k or vasp)", "engine")
     if not adsorbate or max(adsorbate) >= len(structure):
         raise AnodescreenError(f"adsorbate indices {adsorbate} not in a {len(structure)}-site structure", "charges")

@@ -1,0 +1,66 @@
+"""Result rows from stored calculations: the parts every property's ``derive`` shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel
+from pymatgen.core import Structure
+
+from anodescreen.core.plan import Quantity
+from anodescreen.core.property import Calcs, RowKind
+from anodescreen.db.schema import ReferenceState, ResultRow, now
+from anodescreen.structures.sites import site_of
+from anodescreen.theory import LevelOfTheory
+
+
+def result_row(q: Quantity, kind: RowKind, value: float, lot: LevelOfTheory, reference: str,
+               states: list[ReferenceState], structure: dict, calc_keys: dict[str, str], calcs: Calcs,
+               campaign: str, **extra) -> ResultRow:
+    """One row of ``q`` with its identity (kind, host, adsorbate, site, reference, level of theory),
+    provenance (the calculations of ``calc_keys`` and their jobs) and definition."""
+    return ResultRow(
+        row_id=ResultRow.make_id(kind.name, q.host.label, q.adsorbate.element, q.adsorbate.count, q.site,
+                                 reference, lot.key),
+        kind=kind.name, value=round(float(value), 6), unit=kind.unit, definition=kind.definition, host=q.host,
+        adsorbate=q.adsorbate, site=q.site, reference=reference, reference_states=states, level_of_theory=lot,
+        lot_key=lot.key, is_dft=lot.is_dft, structure_label=q.complex_label, structure=structure,
+        calc_keys=calc_keys, job_ids={role: calcs[key][1] for role, key in calc_keys.items()},
+        campaigns=[campaign], created_at=now(), updated_at=now(), **extra)
+
+
+def alkali_rows(energy: Callable[[Quantity, float, float, float], float]
+                ) -> Callable[[RowKind, Quantity, Calcs, str], list[ResultRow]]:
+    """``derive`` of a kind referenced to the alkali's chemical potential: one row per reference
+    (bulk, atom), ``energy(q, E_complex, E_host, mu)`` its value; the site the single adatom
+    relaxed to is recorded as ``final_site``."""
+
+    def derive(kind: RowKind, q: Quantity, calcs: Calcs, campaign: str) -> list[ResultRow]:
+        complex_doc, host_doc = calcs[q.complex_key][0], calcs[q.host_key][0]
+        final_site = None
+        flags = Structure.from_dict(complex_doc.input_structure).site_properties.get("adsorbate")
+        if flags and sum(flags) == 1:  # where the single adatom ended up (relaxations keep atom order)
+            final_site = site_of(Structure.from_dict(complex_doc.structure), flags.index(True), q.region)
+        rows = []
+        for name, key in q.reference_keys.items():
+            ref_doc = calcs[key][0]
+            mu = ref_doc.energy / ref_doc.n_sites
+            states = [ReferenceState(name=name, label=ref_doc.label, element=q.adsorbate.element,
+                                     energy_per_atom=mu, calc_key=key)]
+            rows.append(result_row(
+                q, kind, energy(q, complex_doc.energy, host_doc.energy, mu), complex_doc.level_of_theory, name,
+                states, complex_doc.structure, {"complex": q.complex_key, "host": q.host_key, "reference": key},
+                calcs, campaign, final_site=final_site))
+        return rows
+
+    return derive
+
+
+def unreferenced_row(q: Quantity, kind: RowKind, value: float, details: BaseModel, calcs: Calcs,
+                     campaign: str) -> list[ResultRow]:
+    """The row of a quantity without a chemical potential (barrier, charge, distortion): reference
+    ``none``, the complex's structure and level of theory, the kind's typed ``details``."""
+    doc = calcs[q.complex_key][0]
+    roles = {"complex": q.complex_key} | ({"host": q.host_key} if q.host_key != q.complex_key else {})
+    return [result_row(q, kind, value, doc.level_of_theory, "none", [], doc.structure, roles, calcs, campaign,
+                       details=details.model_dump(mode="json"))]
