@@ -20,7 +20,7 @@ install-test: install
 # From Debian (needs root, as in CI): CP2K for the DFT engine and its tests, with OpenBLAS
 # as the system BLAS (the reference BLAS makes CP2K 2.4x slower: Li2 single point 23 s vs
 # 9.7 s), Chromium, in which a test renders the HTML report, and Slurm + munge, which a
-# test starts on this host (tests/slurm/start.sh) to run a campaign through qlaunch.
+# test starts on this host (tests/launchers/slurm/start.sh) to run a campaign through qlaunch.
 SYSTEM_PACKAGES = cp2k libopenblas0-serial chromium slurm-wlm munge
 system:
 	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then :; \

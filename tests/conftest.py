@@ -30,6 +30,23 @@ def shared_fixtures() -> Path:
     return SHARED
 
 
+#: the smallest real campaign: Li on 2×2 graphene, CHGNet, the bulk reference (3 sites, 5 calculations)
+TINY = {"hosts": [{"family": "graphene", "size": "2x2"}], "adsorbates": [{"element": "Li"}], "references": ["bulk"],
+        "engine": {"name": "mlip", "fmax": 0.1}}
+
+
+def tiny_spec(name: str, **fields) -> dict:
+    """The tiny campaign named ``name``, with ``fields`` added or replaced."""
+    return {"name": name, **TINY, **fields}
+
+
+def tiny_yaml(name: str, **fields) -> str:
+    """The tiny campaign as a spec file's text."""
+    import yaml
+
+    return yaml.safe_dump(tiny_spec(name, **fields), sort_keys=False)
+
+
 #: cheap CP2K numerics: every test cell finishes in well under a minute on 2 cores
 CHEAP = {"cutoff": 200.0, "rel_cutoff": 30.0, "fmax": 0.1, "max_steps": 40}
 

@@ -9,7 +9,7 @@ spec entry into hosts and a host into its adsorbate complexes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -27,8 +27,8 @@ class Host:
     from; ``region`` where the sites are (top, bottom, gallery); ``centre`` and
     ``site_radius`` restrict the sites to those around a defect or metal; ``multilayer`` is a
     whole metal film (one complex, no sites). ``intercalated``: its complexes give an
-    intercalation energy, not a binding energy. ``params`` holds the typed build parameters
-    the family needs again (e.g. a bilayer's stacking and size).
+    intercalation energy, not a binding energy. A family whose complexes need more of its
+    build parameters subclasses it (e.g. a bilayer's stacking, size and vacuum).
     """
 
     info: HostInfo
@@ -38,7 +38,6 @@ class Host:
     site_radius: float | None = None
     multilayer: Structure | None = None
     intercalated: bool = False
-    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def metal(self) -> str | None:

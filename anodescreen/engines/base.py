@@ -140,6 +140,24 @@ class Engine(Protocol):
     def with_cores(self, cores: int) -> Engine: ...
 
 
+class EngineModel(BaseModel):
+    """Base of the engines' settings models: frozen, strict, no density, ASE's NEB, one engine at any
+    core count, and an ASE calculator whose every call is one static run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    has_density: ClassVar[bool] = False
+    native_neb: ClassVar[bool] = False
+
+    def calculator(self, workdir: Path) -> Calculator:
+        """An ASE calculator: every call is a static run of this engine in ``workdir``."""
+        return EngineCalculator(self, workdir)
+
+    def with_cores(self, cores: int):
+        """This engine sized to ``cores``; it takes its parallelism elsewhere (torch threads, its command)."""
+        return self
+
+
 class EngineCalculator(Calculator):
     """ASE calculator whose every call is a static run of an engine (for NEB on DFT engines).
 

@@ -14,12 +14,12 @@ import contextlib
 import io
 from functools import cached_property
 from importlib.metadata import version
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from anodescreen.engines.base import EngineResult, LevelOfTheory, Task
+from anodescreen.engines.base import EngineModel, EngineResult, LevelOfTheory, Task
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,14 +33,10 @@ POTENTIALS = {
 }
 
 
-class MLIPEngine(BaseModel):
+class MLIPEngine(EngineModel):
     """Relaxations and single points with a universal ML potential via atomate2."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     name: Literal["mlip"] = "mlip"
-    has_density: ClassVar[bool] = False
-    native_neb: ClassVar[bool] = False
     model: Literal["CHGNet", "SevenNet"] = "CHGNet"
     fmax: float = Field(0.05, gt=0, description="force convergence (eV/Å)")
     max_steps: int = Field(300, gt=0, description="ionic steps before a relaxation fails")
@@ -76,10 +72,6 @@ class MLIPEngine(BaseModel):
         ff_name, _, _, calculator_kwargs = POTENTIALS[self.model]
         with contextlib.redirect_stdout(io.StringIO()):
             return ase_calculator(ff_name, **calculator_kwargs)
-
-    def with_cores(self, cores: int) -> MLIPEngine:
-        """torch's threads are the process's (set by the worker that runs this engine)."""
-        return self
 
     def run(self, structure: Structure, task: Task, workdir: Path | None = None) -> EngineResult:
         """Run ``task`` on ``structure``; the potential is loaded once per engine."""

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pymatgen.core import Structure
 
 from anodescreen.engines.base import (
-    EngineCalculator,
     EngineError,
+    EngineModel,
     EngineResult,
     LevelOfTheory,
     NebRun,
@@ -51,10 +51,8 @@ VDW_INCAR = {
 DENSITY_FILES = {"density": "CHGCAR", "core_density": "AECCAR0", "valence_density": "AECCAR2"}
 
 
-class VaspEngine(BaseModel):
+class VaspEngine(EngineModel):
     """VASP via atomate2 makers; needs ``vasp_std`` and POTCARs (or ``potcar_spec`` to write inputs only)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Literal["vasp"] = "vasp"
     has_density: ClassVar[bool] = True
@@ -174,14 +172,6 @@ class VaspEngine(BaseModel):
         if job_type == "neb":  # custodian's handlers read vasp.out (its NEB job defaults to neb_vasp.out)
             kwargs["vasp_job_kwargs"] = {"output_file": "vasp.out", "stderr_file": "std_err.txt"}
         return kwargs
-
-    def calculator(self, workdir: Path):
-        """An ASE calculator: every call is a VASP static in ``workdir``."""
-        return EngineCalculator(self, workdir)
-
-    def with_cores(self, cores: int) -> VaspEngine:
-        """VASP's ranks come from its command (``vasp_cmd``), not from here."""
-        return self
 
     def neb(self, images: list[Structure], climb: bool, spring: float, fmax: float, max_steps: int,
             workdir: Path) -> NebRun:

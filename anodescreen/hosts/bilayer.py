@@ -3,6 +3,7 @@ symmetry-unique gallery site, or a close-packed 2–4 layer film cut from the bu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -28,11 +29,20 @@ class BilayerHosts(HostSpec):
     vacuum: float = 15.0
 
 
+@dataclass(frozen=True)
+class BilayerHost(Host):
+    """A bilayer host with what its gallery complexes are built from."""
+
+    stacking: str = "AA"
+    size: str = "r3xr3"
+    vacuum: float = 15.0
+
+
 def expand(entry: BilayerHosts, element: str) -> list[Host]:
     return [_host(entry, stacking, layers, element) for stacking in entry.stackings for layers in entry.layers]
 
 
-def _host(entry: BilayerHosts, stacking: str, layers: int, element: str) -> Host:
+def _host(entry: BilayerHosts, stacking: str, layers: int, element: str) -> BilayerHost:
     film = None
     size = entry.size
     if layers > 1:
@@ -42,18 +52,17 @@ def _host(entry: BilayerHosts, stacking: str, layers: int, element: str) -> Host
     pristine = bilayer_graphene(size, stacking, vacuum=entry.vacuum)
     info = HostInfo(family="bilayer", label=pristine.properties["label"], stacking=stacking,
                     supercell=supercell_name(size))
-    return Host(info, pristine, "gallery", multilayer=film, intercalated=True,
-                params={"stacking": stacking, "size": info.supercell, "vacuum": entry.vacuum})
+    return BilayerHost(info, pristine, "gallery", multilayer=film, intercalated=True, stacking=stacking,
+                       size=info.supercell, vacuum=entry.vacuum)
 
 
-def complexes(host: Host, element: str) -> list[tuple[str, Structure]]:
+def complexes(host: BilayerHost, element: str) -> list[tuple[str, Structure]]:
     """The film, or one metal at each gallery site of the bilayer opened to its intercalated spacing
     (same vacuum as the host)."""
     if host.multilayer is not None:
         return site_complexes(host, element)
-    stacking, size = host.params["stacking"], host.params["size"]
-    return [(s.label, intercalated_bilayer(element, stacking, size, site=s.label, vacuum=host.params["vacuum"]))
-            for s in gallery_sites(element, stacking, size)]
+    return [(s.label, intercalated_bilayer(element, host.stacking, host.size, site=s.label, vacuum=host.vacuum))
+            for s in gallery_sites(element, host.stacking, host.size)]
 
 
 FAMILY = HostFamily(name="bilayer", spec=BilayerHosts, expand=expand, complexes=complexes,

@@ -25,7 +25,6 @@ class HeightDetails(BaseModel):
     initial_height: float = Field(description="h of the built complex, before relaxation (Å)")
 
 
-
 def _derive(kind: RowKind, q: Quantity, calcs: Calcs, campaign: str) -> list[ResultRow]:
     doc = calcs[q.complex_key][0]
     flags = Structure.from_dict(doc.input_structure).site_properties.get("adsorbate") or []

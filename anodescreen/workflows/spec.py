@@ -76,9 +76,7 @@ class CampaignSpec(_Strict):
     adsorbates: list[Adsorbate] = [Adsorbate(element="Li")]
     calculations: list[Calculation] = Field(
         ["binding_energy", "intercalation_energy"],
-        description="diffusion_barrier: NEB of every hop between sites of each host (surfaces and galleries); "
-                    "bader_charge: Bader charges and Δρ(z) of the best site per host (CP2K); sac_distortion: "
-                    "M-N geometry change")
+        description="; ".join(f"{p.name}: {p.description}" for p in PROPERTIES.values()))
     references: list[Literal[ALKALI_REFERENCES]] = list(ALKALI_REFERENCES)
     neb: NebSettings = Field(NebSettings(fmax=0.1), description="how diffusion_barrier paths are run")
     sac_loading: list[int] = Field([1], description="sac_distortion with 1, 2, … alkali atoms around each SAC "

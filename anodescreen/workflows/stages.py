@@ -113,9 +113,14 @@ class Stages:
         return result
 
     def record(self) -> None:
-        """The campaign document (name and spec) in the store."""
-        self.stores.campaigns.update([{"name": self.spec.name, "spec": self.spec.model_dump(mode="json")}],
-                                     key="name")
+        """The campaign document (name and spec) in the store; recorded funnel decisions of the same
+        spec are kept (a store update replaces the whole document)."""
+        spec = self.spec.model_dump(mode="json")
+        doc = {"name": self.spec.name, "spec": spec}
+        old = self.stores.campaigns.query_one({"name": self.spec.name}) or {}
+        if old.get("spec") == spec and "funnel" in old:
+            doc["funnel"] = old["funnel"]
+        self.stores.campaigns.update([doc], key="name")
 
     def decisions(self) -> dict:
         """Which sites go to DFT, from the stored screening relaxations of every potential."""

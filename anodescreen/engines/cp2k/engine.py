@@ -13,23 +13,20 @@ import os
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pymatgen.core import Structure
 
-from anodescreen.engines.base import EngineCalculator, EngineError, EngineResult, LevelOfTheory, Task, spin_polarized
+from anodescreen.engines.base import EngineError, EngineModel, EngineResult, LevelOfTheory, Task, spin_polarized
 from anodescreen.engines.cp2k.inputs import PROJECT, Cp2kSettings, basis_and_potential, input_text
 from anodescreen.engines.cp2k.outputs import parse_output
 from anodescreen.engines.cp2k.process import cp2k_version, run_cp2k
 
 
-class Cp2kEngine(BaseModel):
+class Cp2kEngine(EngineModel):
     """Real CP2K runs with a stated level of theory."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Literal["cp2k"] = "cp2k"
     has_density: ClassVar[bool] = True
-    native_neb: ClassVar[bool] = False
     functional: Literal["PBE"] = "PBE"
     vdw: Literal["D3", "D3(BJ)"] | None = "D3"
     basis: Literal["DZVP-MOLOPT-SR-GTH", "DZVP-MOLOPT-GTH", "TZVP-MOLOPT-GTH"] = "DZVP-MOLOPT-SR-GTH"
@@ -107,10 +104,6 @@ class Cp2kEngine(BaseModel):
     def input_text(self, structure: Structure, task: Task, settings: Cp2kSettings | None = None) -> str:
         """The complete CP2K input for ``task`` on ``structure``."""
         return input_text(self, structure, task, settings)
-
-    def calculator(self, workdir: Path):
-        """An ASE calculator: every call is a CP2K static (with this engine's retries) in ``workdir``."""
-        return EngineCalculator(self, workdir)
 
     def with_cores(self, cores: int) -> Cp2kEngine:
         """MPI ranks = ``cores`` unless ``mpi_procs`` was set."""

@@ -8,7 +8,7 @@ from anodescreen.db.queries import build_filter, get_row, query_rows
 from anodescreen.db.stores import StoreConfig, load_store_config, open_stores
 from anodescreen.errors import AnodescreenError
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 def test_shipped_configs_are_valid():

@@ -9,6 +9,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from conftest import tiny_spec
+
 from anodescreen.cli.main import app
 from anodescreen.db.stores import StoreConfig, open_stores
 from anodescreen.errors import AnodescreenError
@@ -20,9 +22,8 @@ from anodescreen.launchers.jfremote import (
 )
 from anodescreen.workflows.spec import CampaignSpec
 
-SPEC = {"name": "jfr_tiny", "hosts": [{"family": "graphene", "size": "2x2"}], "references": ["bulk"],
-        "engine": {"name": "mlip", "fmax": 0.1}, "calculations": ["binding_energy", "diffusion_barrier"],
-        "neb": {"images": 1, "fmax": 0.2, "max_steps": 40}}
+SPEC = tiny_spec("jfr_tiny", calculations=["binding_energy", "diffusion_barrier"],
+                 neb={"images": 1, "fmax": 0.2, "max_steps": 40})
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_project_must_write_to_the_campaign_store(project, tmp_path):
 def test_project_template_is_a_valid_jobflow_remote_project():
     from jobflow_remote.config.base import Project
 
-    text = (Path(__file__).resolve().parents[1] / "db_config" / "jobflow_remote.yaml").read_text()
+    text = (Path(__file__).resolve().parents[2] / "db_config" / "jobflow_remote.yaml").read_text()
     filled = re.sub(r'<"([^"]*)">', r"\1", text).replace("~", "/home/u")
     filled = re.sub(r"<([^>]*)>", lambda m: "x" if m.group(1) == "..." else m.group(1), filled)
     project = Project.model_validate(yaml.safe_load(filled))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CHEAP
+from conftest import CHEAP, tiny_spec
 from pydantic import ValidationError
 from pymatgen.core import Structure
 
 from anodescreen.launchers.local import run_campaign, run_plan
+from anodescreen.properties import KINDS
 from anodescreen.workflows.spec import CampaignSpec
 
 
@@ -17,10 +18,9 @@ def _rows(stores, kind: str) -> dict[str, dict]:
 
 @pytest.mark.slow
 def test_diffusion_barriers_on_graphene_are_stored_with_their_profiles(memory_stores, tmp_path):
-    spec = CampaignSpec.model_validate({
-        "name": "neb_g2x2", "hosts": [{"family": "graphene", "size": "2x2"}], "adsorbates": [{"element": "Li"}],
-        "calculations": ["binding_energy", "diffusion_barrier"], "references": ["bulk"],
-        "neb": {"images": 3, "fmax": 0.1}, "engine": {"name": "mlip", "fmax": 0.05}})
+    spec = CampaignSpec.model_validate(tiny_spec(
+        "neb_g2x2", calculations=["binding_energy", "diffusion_barrier"], neb={"images": 3, "fmax": 0.1},
+        engine={"name": "mlip", "fmax": 0.05}))
     report = run_campaign(spec, memory_stores, root_dir=tmp_path)
     assert [name for name, _ in report.stages] == ["compute", "NEB endpoints", "NEB and charges"]
     barriers = _rows(memory_stores, "diffusion_barrier")
@@ -35,6 +35,8 @@ def test_diffusion_barriers_on_graphene_are_stored_with_their_profiles(memory_st
     assert 0 < details["saddle_image"] < 4
     assert len(details["images"]) == len(details["energies"]) == 5 and details["force_calls"] > 5
     assert row["reference"] == "none" and row["unit"] == "eV" and "climbing-image" in details["method"]
+    typed = KINDS["diffusion_barrier"].details.model_validate(details)  # the row kind's typed details
+    assert typed.forward == pytest.approx(row["value"], abs=1e-6) and typed.path[0] == 0 and 2.4 < typed.path[-1] < 3.0  # one a = 2.46 Å
     again = run_campaign(spec, memory_stores, root_dir=tmp_path)
     assert all(r.computed == 0 for _, r in again.stages)  # a re-run computes nothing
 

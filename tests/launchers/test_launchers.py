@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tiny_spec
+
 from anodescreen.db.stores import ConfiguredJobStore, StoreConfig, open_stores
 from anodescreen.errors import AnodescreenError
 from anodescreen.launchers.fireworks import (
@@ -22,9 +24,8 @@ from anodescreen.launchers.queues import QueueConfig, load_queue, render_script
 from anodescreen.launchers.flow import campaign_flow
 from anodescreen.workflows.spec import CampaignSpec
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = {"name": "fw_tiny", "hosts": [{"family": "graphene", "size": "2x2"}], "references": ["bulk"],
-        "engine": {"name": "mlip", "fmax": 0.1}}
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = tiny_spec("fw_tiny")
 
 
 @pytest.fixture

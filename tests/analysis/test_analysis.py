@@ -28,7 +28,7 @@ from anodescreen.structures import graphene, sac_site
 from anodescreen.structures.paths import diffusion_hops
 from anodescreen.engines.neb import NebSettings, run_neb
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 BADER = FIXTURES / "bader_reference"
 needs_fixtures = pytest.mark.skipif(not BADER.is_dir(), reason="../shared/fixtures not beside the project")
 

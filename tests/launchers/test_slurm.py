@@ -14,15 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import tiny_yaml
+
 from anodescreen.db.stores import StoreConfig, open_stores
 
 HERE = Path(__file__).resolve().parent
-SPEC = """name: slurm_tiny
-hosts: [{family: graphene, size: 2x2}]
-adsorbates: [{element: Li}]
-references: [bulk]
-engine: {name: mlip, fmax: 0.1}
-"""
+SPEC = tiny_yaml("slurm_tiny")
 
 
 @pytest.fixture(scope="module")

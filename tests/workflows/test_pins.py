@@ -18,7 +18,7 @@ import pytest
 from anodescreen.db.stores import StoreConfig, open_stores
 from anodescreen.launchers.local import run_campaign
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PINS = ROOT / "benchmarks" / "results" / "pins"
 
 
