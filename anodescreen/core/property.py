@@ -93,7 +93,7 @@ class Property:
     ``wants_followup(spec)`` whether that stage is needed. ``prepare``: (stage name,
     follow-up plan → the plan of a stage run before it). ``tasks``: engine tasks it adds.
     ``check(spec)`` raises :class:`~anodescreen.errors.AnodescreenError` when the campaign
-    cannot compute it.
+    cannot compute it. ``settings``: fields it adds to the campaign spec, name → (type, pydantic Field).
     """
 
     name: str
@@ -107,6 +107,7 @@ class Property:
     prepare: tuple[str, Callable[[Plan], Plan]] | None = None
     tasks: dict[str, TaskRunner] = field(default_factory=dict)
     check: Callable[[Any], None] | None = None
+    settings: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def needs_followup(self, spec) -> bool:
         if self.followup is None:

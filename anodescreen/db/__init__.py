@@ -1,1 +1,1 @@
-"""Results schema, stores (embedded, MongoDB, mongomock) and queries."""
+"""Results schema, stores (embedded, MongoDB, mongomock), stored calculations, queries, exports and the report."""

@@ -2,7 +2,9 @@
 
 ``MLIPEngine`` (atomate2 force fields, pre-screen only), ``Cp2kEngine`` (real CP2K runs)
 and ``VaspEngine`` (atomate2 VASP input sets) share the
-:class:`~anodescreen.engines.base.Engine` protocol; a spec picks one by ``name``.
+:class:`~anodescreen.engines.base.Engine` protocol; a spec picks one by ``name`` (a new engine:
+one module and one more member of :data:`AnyEngine`). :mod:`.neb` and :mod:`.charges` run NEB
+and charge analyses on any of them.
 """
 
 from typing import Annotated

@@ -135,4 +135,5 @@ KIND = RowKind(name="diffusion_barrier", unit="eV",
 
 PROPERTY = Property(name="diffusion_barrier", rows=(KIND,), description="NEB of every hop between sites of each "
                     "host (surfaces and galleries)", needs_energies=True, followup=_followup,
-                    prepare=(ENDPOINT_STAGE, endpoint_plan), tasks={"neb": run_neb_task})
+                    prepare=(ENDPOINT_STAGE, endpoint_plan), tasks={"neb": run_neb_task},
+                    settings={"neb": (NebSettings, Field(NebSettings(fmax=0.1), description="how the paths are run"))})

@@ -7,6 +7,9 @@ Planned from the spec's ``compounds``; one row per compound, reference ``element
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 from pymatgen.core import Structure
 
 from anodescreen.analysis.energies import formation_energy_per_atom
@@ -15,7 +18,8 @@ from anodescreen.core.property import Calcs, Property, RowKind
 from anodescreen.core.rows import result_row
 from anodescreen.db.report import ENERGIES
 from anodescreen.db.schema import AdsorbateInfo, HostInfo, ReferenceState, ResultRow
-from anodescreen.structures.compounds import compound
+from anodescreen.errors import AnodescreenError
+from anodescreen.structures.compounds import COMPOUNDS, compound
 from anodescreen.structures.references import elemental_reference
 from anodescreen.structures.sites import structure_label
 
@@ -41,6 +45,13 @@ def _plan(plan: Plan, spec) -> None:
         add_formation(plan, compound(formula))
 
 
+def _formulas(value: list[str]) -> list[str]:
+    for formula in value:
+        if formula not in COMPOUNDS:
+            raise AnodescreenError(f"no prototype for {formula!r} (have {', '.join(COMPOUNDS)})")
+    return value
+
+
 def _derive(kind: RowKind, q: Quantity, calcs: Calcs, campaign: str) -> list[ResultRow]:
     doc = calcs[q.complex_key][0]
     states = [ReferenceState(name="elements", label=calcs[k][0].label, element=el,
@@ -56,4 +67,6 @@ KIND = RowKind(name="formation_energy", unit="eV/atom", definition="dH_f = [E(co
                reference="elements", derive=_derive, report=ENERGIES)
 
 PROPERTY = Property(name="formation_energy", rows=(KIND,), description="compounds of the spec's `compounds` "
-                    "from their elements", plan_spec=_plan)
+                    "from their elements", plan_spec=_plan,
+                    settings={"compounds": (Annotated[list[str], AfterValidator(_formulas)], Field(
+                        [], description="formation energies from the elements (LiF, Li2O, ...)"))})

@@ -9,7 +9,9 @@ allows it, else the site nearest the metal that does); one row per n.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
 from anodescreen.analysis.sac import sac_distortion
@@ -57,6 +59,12 @@ class DistortionDetails(BaseModel):
     height_change: float = Field(description="Å")
 
 
+def _counts(value: list[int]) -> list[int]:
+    if not value or any(n < 1 or n > 8 for n in value):
+        raise AnodescreenError("sac_loading counts must be 1 to 8 atoms", "sac_loading")
+    return sorted(set(value))
+
+
 def _derive(kind: RowKind, q: Quantity, calcs: Calcs, campaign: str) -> list[ResultRow]:
     host = Structure.from_dict(calcs[q.host_key][0].structure)
     details = DistortionDetails.model_validate(
@@ -69,4 +77,7 @@ KIND = RowKind(name="sac_distortion", unit="Å", reference="none", derive=_deriv
 
 PROPERTY = Property(name="sac_distortion", rows=(KIND,), description="M-X geometry change of a SAC site with 1, "
                     "2, … alkali atoms (sac_loading)", applies=lambda host: host.metal is not None,
-                    followup=_followup, wants_followup=lambda spec: max(spec.sac_loading) > 1)
+                    followup=_followup, wants_followup=lambda spec: max(spec.sac_loading) > 1,
+                    settings={"sac_loading": (Annotated[list[int], AfterValidator(_counts)], Field(
+                        [1], description="sac_distortion with 1, 2, … alkali atoms around each SAC metal (2+: "
+                                         "copies of the most favourable single-atom site)"))})

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from anodescreen.core.plan import ALKALI_REFERENCES
 from anodescreen.engines import AnyEngine, MLIPEngine
-from anodescreen.engines.neb import NebSettings
 from anodescreen.errors import AnodescreenError, load_yaml
 from anodescreen.hosts import FAMILIES
 from anodescreen.properties import PROPERTIES
-from anodescreen.structures.compounds import COMPOUNDS
 from anodescreen.structures.data import check_alkali
 
 
@@ -68,8 +66,8 @@ class Adsorbate(_Strict):
         return check_alkali(value, "element")
 
 
-class CampaignSpec(_Strict):
-    """What to build, compute and store."""
+class _CampaignFields(_Strict):
+    """What to build, compute and store (the properties' own settings are added by :data:`CampaignSpec`)."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     hosts: list[Hosts] = []
@@ -78,23 +76,11 @@ class CampaignSpec(_Strict):
         ["binding_energy", "intercalation_energy"],
         description="; ".join(f"{p.name}: {p.description}" for p in PROPERTIES.values()))
     references: list[Literal[ALKALI_REFERENCES]] = list(ALKALI_REFERENCES)
-    neb: NebSettings = Field(NebSettings(fmax=0.1), description="how diffusion_barrier paths are run")
-    sac_loading: list[int] = Field([1], description="sac_distortion with 1, 2, … alkali atoms around each SAC "
-                                                    "metal (2+: copies of the most favourable single-atom site)")
-    compounds: list[str] = Field([], description="formation energies from the elements (LiF, Li2O, ...)")
     engine: AnyEngine = MLIPEngine()
     funnel: FunnelSpec | None = Field(None, description="screen every site with MLIPs, DFT only the best")
     store: str = Field("embedded", description="'embedded' or a db_config/*.yaml file")
     launcher: Literal["local", "fireworks", "jobflow-remote"] = Field(
         "local", description="where `anodescreen submit` sends the campaign (`run` always runs here)")
-
-
-    @field_validator("sac_loading")
-    @classmethod
-    def _loading(cls, value: list[int]) -> list[int]:
-        if not value or any(n < 1 or n > 8 for n in value):
-            raise AnodescreenError("sac_loading counts must be 1 to 8 atoms", "sac_loading")
-        return sorted(set(value))
 
     @property
     def properties(self) -> list:
@@ -105,14 +91,6 @@ class CampaignSpec(_Strict):
     def has_followups(self) -> bool:
         """Whether a stage after the relaxations is needed (NEB, charges, multi-atom SAC loading)."""
         return any(p.needs_followup(self) for p in self.properties)
-
-    @field_validator("compounds")
-    @classmethod
-    def _compounds(cls, value: list[str]) -> list[str]:
-        for formula in value:
-            if formula not in COMPOUNDS:
-                raise AnodescreenError(f"no prototype for {formula!r} (have {', '.join(COMPOUNDS)})")
-        return value
 
     @model_validator(mode="after")
     def _something_to_do(self) -> CampaignSpec:
@@ -136,6 +114,12 @@ class CampaignSpec(_Strict):
             raise AnodescreenError("a funnel screens with MLIPs for a DFT engine: set engine.name to cp2k or vasp",
                                    "funnel")
         return self
+
+
+#: the campaign spec: its own fields and every registered property's settings (``neb``, ``sac_loading``,
+#: ``compounds``, ...)
+CampaignSpec = create_model("CampaignSpec", __base__=_CampaignFields, __module__=__name__,
+                            **{name: field for p in PROPERTIES.values() for name, field in p.settings.items()})
 
 
 def validation_message(exc: ValidationError) -> str:
