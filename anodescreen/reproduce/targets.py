@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Composition
 
 from anodescreen.errors import AnodescreenError
+from anodescreen.properties import KINDS
 
 #: MP's key for each element's ground state in calc_compounds.json.gz (diatomic gases as X2)
 _MP_ELEMENT_KEY = {"H": "H2", "N": "N2", "O": "O2", "F": "F2", "Cl": "Cl2"}
@@ -158,7 +159,7 @@ def load_targets() -> list[Target]:
         cation = min(Composition(formula), key=lambda e: e.X).symbol
         compute = {"how": "row", "kind": "formation_energy", "host": label, "adsorbate": cation,
                    "reference": "elements"}
-        common = {"unit": "eV/atom", "definition": "dH_f = [E(compound) - sum_i n_i mu_i] / N_atoms",
+        common = {"unit": KINDS["formation_energy"].unit, "definition": KINDS["formation_energy"].definition,
                   "campaign": "formation", "compounds": [formula], "compute": compute}
         for category, value, source, citation in (
                 ("formation-exp", exp.get(formula), "experiment, 298 K", "kubaschewski"),

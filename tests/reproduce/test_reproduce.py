@@ -64,6 +64,31 @@ def test_selection_errors_and_not_run_targets(memory_stores):
 
 
 @pytest.mark.slow
+def test_rb_and_cs_fluorides_with_mlip_match_experiment_within_the_mlip_tolerance(memory_stores, tmp_path):
+    """RbF and CsF (rocksalt) against Kubaschewski's ΔH_f, −2.90 and −2.87 eV/atom, within 0.35 eV/atom."""
+    outcomes = reproduce(memory_stores, MLIPEngine(), ["formation-exp-RbF", "formation-exp-CsF"], root_dir=tmp_path)
+    assert [o.literature for o in outcomes] == [pytest.approx(-2.90, abs=0.01), pytest.approx(-2.87, abs=0.01)]
+    assert all(o.passed for o in outcomes), [(o.name, o.computed) for o in outcomes]
+
+
+def test_every_alkali_has_its_halides_hydride_and_oxide():
+    from anodescreen.structures.compounds import COMPOUNDS, compound
+
+    for metal in ("Li", "Na", "K", "Rb", "Cs"):
+        for formula in (f"{metal}F", f"{metal}Cl", f"{metal}H", f"{metal}2O"):
+            s = compound(formula)
+            assert s.composition.reduced_formula == formula and formula in COMPOUNDS
+    # CsCl is B2 (8-fold, Cs-Cl = a√3/2), the other chlorides rocksalt (6-fold, a/2)
+    cscl = compound("CsCl")
+    assert cscl.get_space_group_info()[0] == "Pm-3m"
+    assert [round(n.nn_distance, 3) for n in cscl.get_neighbors(cscl[0], 3.6)] == [round(4.12 * 3 ** 0.5 / 2, 3)] * 8
+    # Cs2O: anti-CdCl2, O octahedral between Cs layers at 2.85 Å (2.86 measured)
+    cs2o = compound("Cs2O")
+    oxygen = next(site for site in cs2o if site.specie.symbol == "O")
+    assert sorted(round(n.nn_distance, 2) for n in cs2o.get_neighbors(oxygen, 3.2)) == [2.85] * 6
+
+
+@pytest.mark.slow
 def test_formation_energies_with_mlip_land_in_the_store(memory_stores, tmp_path):
     only = ["formation-exp-LiF", "formation-mp-LiF", "formation-mp-LiH"]
     outcomes = {o.name: o for o in reproduce(memory_stores, MLIPEngine(), only, root_dir=tmp_path)}
