@@ -47,6 +47,8 @@ def run(
                   + (f", {h.superseded} relabelled rows replaced" if h.superseded else ""), highlight=False)
         for label, reason in report.failed:
             out.print(f"  failed {label}: {reason}", highlight=False)
+        for line in h.same_minima:
+            out.print(f"  {line}", highlight=False)
     for d in result.funnel:
         total = len(next(iter(d.rankings.values()), []))
         best = ", ".join(f"{m}: {s}" for m, s in d.best.items())

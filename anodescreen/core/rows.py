@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
 from anodescreen.core.plan import Quantity
@@ -12,6 +12,13 @@ from anodescreen.core.property import Calcs, RowKind
 from anodescreen.db.schema import ReferenceState, ResultRow, now
 from anodescreen.structures.sites import site_of
 from anodescreen.theory import LevelOfTheory
+
+
+class EnergyDetails(BaseModel):
+    """Details of an alkali-referenced energy row."""
+
+    same_minimum_as: list[str] = Field(default_factory=list, description="other sites of this host whose "
+                                       "relaxed complex is the same minimum (same energy, matching geometry)")
 
 
 def result_row(q: Quantity, kind: RowKind, value: float, lot: LevelOfTheory, reference: str,

@@ -10,11 +10,12 @@ from anodescreen.db.schema import ResultRow
 def upsert_rows(results: Store, rows: list[ResultRow]) -> tuple[int, int, int]:
     """Store ``rows``; (new, unchanged, updated).
 
-    A row already stored with the same value and campaigns is left alone; otherwise the
+    A row already stored with the same value, details and campaigns is left alone; otherwise the
     stored row is replaced, keeping its creation time and the union of campaigns.
     """
     existing = {d["row_id"]: d for d in results.query(
-        {"row_id": {"$in": [r.row_id for r in rows]}}, properties=["row_id", "value", "campaigns", "created_at"])}
+        {"row_id": {"$in": [r.row_id for r in rows]}},
+        properties=["row_id", "value", "details", "campaigns", "created_at"])}
     counts = [0, 0, 0]
     to_write = []
     for row in rows:
@@ -22,7 +23,8 @@ def upsert_rows(results: Store, rows: list[ResultRow]) -> tuple[int, int, int]:
         doc = row.model_dump(mode="json")
         if old is None:
             counts[0] += 1
-        elif old["value"] == row.value and set(row.campaigns) <= set(old.get("campaigns", [])):
+        elif (old["value"] == row.value and old.get("details", {}) == doc["details"]
+              and set(row.campaigns) <= set(old.get("campaigns", []))):
             counts[1] += 1
             continue
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from anodescreen.core.host import Host, HostFamily, HostSpec
 from anodescreen.db.schema import HostInfo
@@ -22,6 +22,8 @@ class GrapheneHosts(HostSpec):
     family: Literal["graphene"]
     size: Size = "4x4"
     defects: list[str] = ["pristine"]
+    site_radius: float | None = Field(None, gt=0, description="sites within this in-plane distance of the defect "
+                                                              "(Å; pristine: of the cell origin); default all")
     vacuum: float = 15.0
 
     @field_validator("defects")
@@ -39,7 +41,7 @@ def expand(entry: GrapheneHosts, element: str) -> list[Host]:
         pristine = kind == "pristine"
         s = graphene(entry.size, entry.vacuum) if pristine else defective_graphene(entry.size, kind, entry.vacuum)
         info = HostInfo(family="graphene", label=s.properties["label"], supercell=supercell_name(entry.size))
-        hosts.append(Host(info, s, "top", None if pristine else (0.5, 0.5)))
+        hosts.append(Host(info, s, "top", None if pristine else (0.5, 0.5), entry.site_radius))
     return hosts
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from anodescreen.analysis.energies import binding_energy
 from anodescreen.core.property import Property, RowKind
-from anodescreen.core.rows import alkali_rows
+from anodescreen.core.rows import EnergyDetails, alkali_rows
 from anodescreen.db.report import ENERGIES
 
-KIND = RowKind(name="binding_energy", unit="eV", definition="E_b = E(host+M) - E(host) - mu_M", reference="alkali",
+KIND = RowKind(name="binding_energy", unit="eV", definition="E_b = E(host+M) - E(host) - mu_M", reference="alkali", details=EnergyDetails,
                derive=alkali_rows(lambda q, e_complex, e_host, mu: binding_energy(e_complex, e_host, mu)),
                report=ENERGIES)
 

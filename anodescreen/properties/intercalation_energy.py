@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from anodescreen.analysis.energies import intercalation_energy
 from anodescreen.core.property import Property, RowKind
-from anodescreen.core.rows import alkali_rows
+from anodescreen.core.rows import EnergyDetails, alkali_rows
 from anodescreen.db.report import ENERGIES
 
 KIND = RowKind(
     name="intercalation_energy", unit="eV", definition="E_f = [E(host+nM) - E(host) - n*mu_M] / n",
-    reference="alkali", report=ENERGIES,
+    reference="alkali", details=EnergyDetails, report=ENERGIES,
     derive=alkali_rows(lambda q, e_complex, e_host, mu: intercalation_energy(e_complex, e_host,
                                                                              q.adsorbate.count, mu)))
 

@@ -155,7 +155,11 @@ def metal_multilayer_bilayer(
     check_layers(layers)
     lattice = lattice or MULTILAYER_LATTICE[metal]
     film, _, spacing = metal_planes(metal, lattice)
-    matches = lattice_matches(film, PRIMITIVE[:, :2], max_strain, max_area)
+    try:
+        matches = lattice_matches(film, PRIMITIVE[:, :2], max_strain, max_area)
+    except AnodescreenError as exc:
+        raise AnodescreenError(f"{exc.message} for a {metal}-{lattice} film on graphene; {_alternatives(film, max_area)}",
+                               "max_strain") from None
     if not 0 <= match < len(matches):
         raise AnodescreenError(f"match {match} out of range (found {len(matches)})", "match")
     chosen = matches[match]
@@ -174,3 +178,15 @@ def metal_multilayer_bilayer(
                                  "lattice": lattice, "layers": layers,
                                  "supercell_matrix": chosen.substrate_matrix.tolist()})
     return check_min_distance(structure, label)
+
+
+def _alternatives(film: np.ndarray, max_area: float, shown: int = 4) -> str:
+    """The least strained coincidence cells that exist up to ``max_area``: graphene cell, metal atoms
+    per layer, lateral strain."""
+    try:
+        found = sorted(lattice_matches(film, PRIMITIVE[:, :2], 0.45, max_area), key=lambda m: m.max_strain)[:shown]
+    except AnodescreenError:
+        return "none exists below 45 % strain: raise max_area"
+    cells = ", ".join(f"{supercell_name(m.substrate_matrix)} ({round(abs(np.linalg.det(m.film_matrix)))} "
+                      f"atoms/layer, {100 * m.max_strain:.1f} %)" for m in found)
+    return f"cells that exist: {cells}"

@@ -7,7 +7,12 @@ row kind derives its own rows (:mod:`anodescreen.properties`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pymatgen.core import Structure
+
+from anodescreen.analysis.minima import same_minima
 
 from anodescreen.core.plan import Quantity
 from anodescreen.core.property import Calcs
@@ -26,6 +31,7 @@ class Derived:
     rows: list[ResultRow]
     waiting: int  # quantities whose inputs are not all computed yet
     failed: list[str]  # "kind complex: why", one per quantity with a failed input or no defined value
+    same_minima: list[str] = field(default_factory=list)  # "host/M: site, site" relaxed into one minimum
 
 
 def derive_rows(quantities: list[Quantity], calcs: Calcs, campaign: str) -> Derived:
@@ -44,7 +50,28 @@ def derive_rows(quantities: list[Quantity], calcs: Calcs, campaign: str) -> Deri
             out.rows += KINDS[q.kind].rows(q, calcs, campaign)
         except AnodescreenError as exc:  # e.g. a SAC metal left its pocket: no distortion to measure
             out.failed.append(f"{q.kind} {q.complex_label}: {exc}")
+    out.same_minima = mark_same_minima(out.rows)
     return out
+
+
+def mark_same_minima(rows: list[ResultRow]) -> list[str]:
+    """Sites of one host × adsorbate whose relaxed complexes are one minimum (same energy, matching
+    geometry): each such row names the others in ``details["same_minimum_as"]``; one line per group."""
+    groups: dict[tuple, list[ResultRow]] = defaultdict(list)
+    for row in rows:
+        if row.site is not None and KINDS[row.kind].reference == "alkali":
+            key = (row.kind, row.host.label, row.adsorbate.element, row.adsorbate.count, row.reference, row.lot_key)
+            groups[key].append(row)
+    lines = set()
+    for (_, host, element, *_), members in groups.items():
+        structures = [Structure.from_dict(r.structure) for r in members]
+        for same in same_minima(structures, [r.value for r in members]):
+            if len(same) > 1:
+                sites = sorted(members[i].site for i in same)
+                for i in same:
+                    members[i].details["same_minimum_as"] = [s for s in sites if s != members[i].site]
+                lines.add(f"{host}/{element}: {', '.join(sites)} relaxed into one minimum")
+    return sorted(lines)
 
 
 @dataclass
@@ -57,13 +84,14 @@ class HarvestReport:
     waiting: int = 0  # quantities whose inputs are not all computed yet
     failed: int = 0  # quantities with a failed input
     superseded: int = 0  # stored rows of the same calculations under an older label
+    same_minima: list[str] = field(default_factory=list)  # sites that relaxed into one minimum
 
 
 def harvest(quantities: list[Quantity], campaign: str, stores: Stores) -> HarvestReport:
     """Compute every quantity whose calculations succeeded and store its rows under ``campaign``."""
     keys = {k for q in quantities for k in q.input_keys()}
     derived = derive_rows(quantities, stored_calcs(stores, sorted(keys)), campaign)
-    report = HarvestReport(waiting=derived.waiting, failed=len(derived.failed))
+    report = HarvestReport(waiting=derived.waiting, failed=len(derived.failed), same_minima=derived.same_minima)
     report.superseded = _drop_superseded(stores, derived.rows)
     report.new, report.unchanged, report.updated = upsert_rows(stores.results, derived.rows)
     return report

@@ -282,3 +282,19 @@ def test_mlip_neb_of_li_between_graphene_hollows_is_symmetric(tmp_path):
     assert out.barrier.forward == pytest.approx(out.barrier.reverse, abs=0.02)  # equivalent endpoints
     assert 0.05 < out.barrier.forward < 0.8  # PBE literature for Li hollow→bridge→hollow: ≈0.3 eV
     assert out.barrier.saddle_image == 2  # the middle image sits on the bridge
+
+
+def test_same_minima_match_translated_copies_but_not_other_sites():
+    from anodescreen.analysis.minima import same_minima
+    from anodescreen.structures import add_adsorbate, adsorption_sites, graphene
+
+    sheet = graphene("3x3")
+    sites = adsorption_sites(sheet)
+    complexes = [add_adsorbate(sheet, "Li", s) for s in sites]
+    hollow = complexes[[s.label for s in sites].index("hollow")]
+    shifted = hollow.copy()
+    shifted.translate_sites(list(range(len(shifted))), [1 / 3, 0, 0])  # one graphene lattice vector in 3x3
+    groups = same_minima([*complexes, shifted], [0.0] * 4)
+    hollow_index = [s.label for s in sites].index("hollow")
+    assert sorted(map(len, groups)) == [1, 1, 2] and [hollow_index, 3] in groups
+    assert same_minima([hollow, shifted], [0.0, 0.01]) == [[0], [1]]  # 10 meV apart: two minima

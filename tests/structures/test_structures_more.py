@@ -134,3 +134,13 @@ def test_metal_film_at_the_heterostructure_interface():
     z = {e: [s.coords[2] for s in film if s.species_string == e] for e in ("S", "K", "C")}
     assert max(z["S"]) < min(z["K"]) and max(z["K"]) < min(z["C"])  # K between S and graphene
     assert len({round(v, 3) for v in z["K"]}) == 2  # two planes
+
+
+def test_an_impossible_film_cell_names_the_cells_that_exist():
+    """A Cs close-packed plane (a ≈ 5.3 Å, 24 Å² per atom) has no cell on graphene within 5 % up to 40 Å²;
+    the error lists the least strained ones, 2x2 graphene (21 Å², one Cs per layer) first."""
+    from anodescreen.structures import metal_multilayer_bilayer
+
+    with pytest.raises(AnodescreenError, match=r"cells that exist: 2x2 \(1 atoms/layer, 8\.\d %\)") as exc:
+        metal_multilayer_bilayer("Cs", "AB", 2, max_strain=0.05, max_area=40)
+    assert exc.value.field == "max_strain" and "r3xr3" in exc.value.message

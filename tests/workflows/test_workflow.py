@@ -7,7 +7,7 @@ from pymatgen.core import Structure
 
 from anodescreen.analysis.energies import binding_energy
 from anodescreen.engines import MLIPEngine
-from anodescreen.launchers.local import run_plan
+from anodescreen.launchers.local import run_campaign, run_plan
 from anodescreen.db.calcs import stored_calcs
 from anodescreen.workflows.plan import plan_campaign
 from anodescreen.workflows.spec import CampaignSpec
@@ -150,3 +150,21 @@ def test_reference_states_are_shared_across_relaxation_settings_but_not_theories
     assert loose["Li-bcc"] == tight["Li-bcc"] and loose["Li-atom"] == tight["Li-atom"]
     assert loose["G(3x3)"] != tight["G(3x3)"]  # hosts and complexes do depend on the settings
     assert keys(Cp2kEngine())["Li-bcc"] != loose["Li-bcc"]
+
+
+@pytest.mark.slow
+def test_sites_around_a_vacancy_that_relax_into_one_minimum_are_reported(memory_stores, tmp_path):
+    """Li near a single vacancy of 3x3 graphene: the four sites within 2.5 Å of it all relax (CHGNet) to
+    the hollow over the vacancy; every row names the others and the harvest reports the group."""
+    spec = CampaignSpec.model_validate({
+        "name": "sv_minima", "hosts": [{"family": "graphene", "size": "3x3", "defects": ["sv"], "site_radius": 2.5}],
+        "references": ["bulk"], "calculations": ["binding_energy"], "engine": {"name": "mlip", "fmax": 0.05}})
+    report = run_campaign(spec, memory_stores, root_dir=tmp_path)
+    rows = {d["site"]: d for d in memory_stores.results.query({"kind": "binding_energy"})}
+    assert sorted(rows) == ["bridge", "hollow", "top#1", "top#2"]
+    for site, row in rows.items():
+        assert row["details"]["same_minimum_as"] == sorted(set(rows) - {site})
+        assert row["final_site"] == "hollow"
+    assert max(r["value"] for r in rows.values()) - min(r["value"] for r in rows.values()) < 0.002
+    assert report.stages[0][1].harvest.same_minima == [
+        "G(3x3)-sv/Li: bridge, hollow, top#1, top#2 relaxed into one minimum"]
