@@ -25,3 +25,47 @@ def adsorption_height(structure: Structure, index: int, region: str = "top") -> 
     outer = sign * host.max() if region == "top" else sign * host.min()
     layer = host[sign * host >= outer - LAYER_DEPTH]
     return float(sign * (z[index] - layer.mean()))
+
+
+#: atomic planes closer than this (Å) along c are one layer
+LAYER_GAP = 1.0
+
+
+def layers(structure: Structure, gap: float = LAYER_GAP) -> list[list[int]]:
+    """Atom indices of each atomic layer of a slab (vacuum along c), bottom to top: heights sorted
+    across the cell's widest empty stretch along c, split wherever consecutive atoms are more than
+    ``gap`` Å apart."""
+    heights = _heights(structure)
+    order = np.argsort(heights, kind="stable")
+    found = [[int(order[0])]]
+    for previous, index in zip(order, order[1:]):
+        if heights[index] - heights[previous] > gap:
+            found.append([])
+        found[-1].append(int(index))
+    return found
+
+
+def interlayer_distances(structure: Structure, gap: float = LAYER_GAP) -> list[float]:
+    """Spacings (Å) between the mean heights of consecutive layers, bottom to top (e.g. a Li-intercalated
+    bilayer: sheet–Li and Li–sheet; their sum is the gallery)."""
+    heights = _heights(structure)
+    means = [float(np.mean(heights[group])) for group in layers(structure, gap)]
+    return [round(b - a, 6) for a, b in zip(means, means[1:])]
+
+
+def layer_normal_forces(structure: Structure, forces, gap: float = LAYER_GAP) -> list[float]:
+    """Net force (eV/Å) along the layer normal on each layer, bottom to top. A layer's spacing to its
+    neighbours has converged only when this is small: each atom of a sheet carries 1/N of it, so a
+    per-atom force criterion misses it."""
+    normal = np.asarray(forces, dtype=float)[:, 2] * np.sign(structure.lattice.matrix[2, 2])
+    return [round(float(normal[group].sum()), 6) for group in layers(structure, gap)]
+
+
+def _heights(structure: Structure) -> np.ndarray:
+    """Cartesian heights along c (Å), unwrapped so the slab is contiguous (cut at the widest gap)."""
+    frac = structure.frac_coords[:, 2] % 1.0
+    ordered = np.sort(frac)
+    gaps = np.diff(np.append(ordered, ordered[0] + 1.0))
+    cut = ordered[(int(np.argmax(gaps)) + 1) % len(ordered)]
+    height = structure.lattice.volume / np.linalg.norm(np.cross(*structure.lattice.matrix[:2]))
+    return ((frac - cut) % 1.0) * height

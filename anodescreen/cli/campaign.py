@@ -47,7 +47,7 @@ def run(
                   + (f", {h.superseded} relabelled rows replaced" if h.superseded else ""), highlight=False)
         for label, reason in report.failed:
             out.print(f"  failed {label}: {reason}", highlight=False)
-        for line in h.same_minima:
+        for line in h.notes:
             out.print(f"  {line}", highlight=False)
     for d in result.funnel:
         total = len(next(iter(d.rankings.values()), []))

@@ -9,7 +9,9 @@ from pymatgen.core import Structure
 
 from anodescreen.core.plan import Quantity
 from anodescreen.core.property import Calcs, RowKind
+from anodescreen.analysis.geometry import interlayer_distances
 from anodescreen.db.schema import ReferenceState, ResultRow, now
+from anodescreen.engines.base import vacuum_axes
 from anodescreen.structures.sites import site_of
 from anodescreen.theory import LevelOfTheory
 
@@ -19,6 +21,8 @@ class EnergyDetails(BaseModel):
 
     same_minimum_as: list[str] = Field(default_factory=list, description="other sites of this host whose "
                                        "relaxed complex is the same minimum (same energy, matching geometry)")
+    interlayer_distances: list[float] = Field(default_factory=list, description="spacings between consecutive "
+                                              "atomic layers of the relaxed complex, bottom to top (Å; slabs)")
 
 
 def result_row(q: Quantity, kind: RowKind, value: float, lot: LevelOfTheory, reference: str,
@@ -45,9 +49,12 @@ def alkali_rows(energy: Callable[[Quantity, float, float, float], float]
     def derive(kind: RowKind, q: Quantity, calcs: Calcs, campaign: str) -> list[ResultRow]:
         complex_doc, host_doc = calcs[q.complex_key][0], calcs[q.host_key][0]
         final_site = None
+        relaxed = Structure.from_dict(complex_doc.structure)
         flags = Structure.from_dict(complex_doc.input_structure).site_properties.get("adsorbate")
         if flags and sum(flags) == 1:  # where the single adatom ended up (relaxations keep atom order)
-            final_site = site_of(Structure.from_dict(complex_doc.structure), flags.index(True), q.region)
+            final_site = site_of(relaxed, flags.index(True), q.region)
+        details = EnergyDetails(interlayer_distances=interlayer_distances(relaxed) if vacuum_axes(relaxed)[2]
+                                else [])
         rows = []
         for name, key in q.reference_keys.items():
             ref_doc = calcs[key][0]
@@ -57,7 +64,7 @@ def alkali_rows(energy: Callable[[Quantity, float, float, float], float]
             rows.append(result_row(
                 q, kind, energy(q, complex_doc.energy, host_doc.energy, mu), complex_doc.level_of_theory, name,
                 states, complex_doc.structure, {"complex": q.complex_key, "host": q.host_key, "reference": key},
-                calcs, campaign, final_site=final_site))
+                calcs, campaign, final_site=final_site, details=details.model_dump(mode="json")))
         return rows
 
     return derive

@@ -90,6 +90,10 @@ class CalcDoc(BaseModel):
     converged: bool = False
     n_steps: int = 0
     max_force: float | None = None
+    stopped_on: Literal["fmax", "max_steps"] | None = Field(
+        None, description="relaxations: what ended it (the force criterion, or the step limit: not converged)")
+    layer_forces: list[float] = Field(default_factory=list, description="relaxations of slabs: net force along "
+                                      "the normal on each atomic layer, bottom to top (eV/Å)")
     structure: StructureDict | None = Field(None, description="final structure (pymatgen dict)")
     input_structure: StructureDict
     level_of_theory: LevelOfTheory

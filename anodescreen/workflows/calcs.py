@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 from jobflow import Maker, job
 
+from anodescreen.analysis.geometry import layer_normal_forces
 from anodescreen.core.plan import CalcRequest
 from anodescreen.db.schema import CalcDoc
 from anodescreen.engines import Engine, EngineError, MLIPEngine
+from anodescreen.engines.base import vacuum_axes
 from anodescreen.properties import TASKS
 
 
@@ -61,6 +63,7 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         "attempts": result.attempts,
         "files": result.files,
         "elapsed_s": elapsed,
+        **_convergence(request, result),
     }
     if not np.isfinite(result.energy):
         return CalcDoc(state="failed", reason=f"non-finite energy {result.energy}", **fields, **common)
@@ -68,6 +71,17 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         reason = f"not converged after {result.n_steps} steps (max force {result.max_force:.3f} eV/Å)"
         return CalcDoc(state="failed", reason=reason, **fields, **common)
     return CalcDoc(state="successful", **fields, **common)
+
+
+def _convergence(request: CalcRequest, result) -> dict:
+    """How a relaxation ended, and for a slab the net normal force on each layer (which a per-atom
+    force criterion can leave large: every atom of a sheet carries 1/N of it)."""
+    if request.task == "static":
+        return {}
+    out = {"stopped_on": "fmax" if result.converged else "max_steps"}
+    if result.forces is not None and vacuum_axes(result.structure)[2]:
+        out["layer_forces"] = layer_normal_forces(result.structure, result.forces)
+    return out
 
 
 def _record_version(common: dict, version: str | None) -> None:

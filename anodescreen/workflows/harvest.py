@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pymatgen.core import Structure
 
+from anodescreen.analysis.geometry import layers
 from anodescreen.analysis.minima import same_minima
 
 from anodescreen.core.plan import Quantity
@@ -20,6 +21,7 @@ from anodescreen.db.calcs import stored_calcs
 from anodescreen.db.schema import ResultRow
 from anodescreen.db.stores import Stores
 from anodescreen.db.writes import upsert_rows
+from anodescreen.engines.base import vacuum_axes
 from anodescreen.errors import AnodescreenError
 from anodescreen.properties import KINDS
 
@@ -31,7 +33,7 @@ class Derived:
     rows: list[ResultRow]
     waiting: int  # quantities whose inputs are not all computed yet
     failed: list[str]  # "kind complex: why", one per quantity with a failed input or no defined value
-    same_minima: list[str] = field(default_factory=list)  # "host/M: site, site" relaxed into one minimum
+    notes: list[str] = field(default_factory=list)  # sites relaxed into one minimum, suspiciously short relaxations
 
 
 def derive_rows(quantities: list[Quantity], calcs: Calcs, campaign: str) -> Derived:
@@ -50,8 +52,28 @@ def derive_rows(quantities: list[Quantity], calcs: Calcs, campaign: str) -> Deri
             out.rows += KINDS[q.kind].rows(q, calcs, campaign)
         except AnodescreenError as exc:  # e.g. a SAC metal left its pocket: no distortion to measure
             out.failed.append(f"{q.kind} {q.complex_label}: {exc}")
-    out.same_minima = mark_same_minima(out.rows)
+    out.notes = mark_same_minima(out.rows) + _short_relaxations(quantities, calcs)
     return out
+
+
+#: a relaxation of a layered host's complex this short probably left the gallery at its start
+SHORT_RELAXATION = 5
+
+
+def _short_relaxations(quantities: list[Quantity], calcs: Calcs) -> list[str]:
+    """Complexes of layered hosts (2+ layers of 2+ atoms) whose relaxation stopped within a few steps."""
+    lines = set()
+    for q in quantities:
+        if KINDS[q.kind].reference != "alkali" or q.complex_key not in calcs or q.host_key not in calcs:
+            continue
+        doc, host = calcs[q.complex_key][0], calcs[q.host_key][0]
+        if doc.state != "successful" or host.state != "successful" or doc.n_steps > SHORT_RELAXATION:
+            continue
+        structure = Structure.from_dict(host.structure)
+        if vacuum_axes(structure)[2] and sum(len(layer) > 1 for layer in layers(structure)) > 1:
+            lines.add(f"{q.complex_label}: relaxation stopped after {doc.n_steps} steps on a layered host; its "
+                      f"interlayer spacing may still be the built one")
+    return sorted(lines)
 
 
 def mark_same_minima(rows: list[ResultRow]) -> list[str]:
@@ -84,14 +106,14 @@ class HarvestReport:
     waiting: int = 0  # quantities whose inputs are not all computed yet
     failed: int = 0  # quantities with a failed input
     superseded: int = 0  # stored rows of the same calculations under an older label
-    same_minima: list[str] = field(default_factory=list)  # sites that relaxed into one minimum
+    notes: list[str] = field(default_factory=list)  # sites that relaxed into one minimum, short relaxations
 
 
 def harvest(quantities: list[Quantity], campaign: str, stores: Stores) -> HarvestReport:
     """Compute every quantity whose calculations succeeded and store its rows under ``campaign``."""
     keys = {k for q in quantities for k in q.input_keys()}
     derived = derive_rows(quantities, stored_calcs(stores, sorted(keys)), campaign)
-    report = HarvestReport(waiting=derived.waiting, failed=len(derived.failed), same_minima=derived.same_minima)
+    report = HarvestReport(waiting=derived.waiting, failed=len(derived.failed), notes=derived.notes)
     report.superseded = _drop_superseded(stores, derived.rows)
     report.new, report.unchanged, report.updated = upsert_rows(stores.results, derived.rows)
     return report

@@ -298,3 +298,16 @@ def test_same_minima_match_translated_copies_but_not_other_sites():
     hollow_index = [s.label for s in sites].index("hollow")
     assert sorted(map(len, groups)) == [1, 1, 2] and [hollow_index, 3] in groups
     assert same_minima([hollow, shifted], [0.0, 0.01]) == [[0], [1]]  # 10 meV apart: two minima
+
+
+def test_layers_of_an_intercalated_bilayer_and_the_net_force_on_each():
+    from anodescreen.analysis.geometry import interlayer_distances, layer_normal_forces, layers
+    from anodescreen.structures import intercalated_bilayer
+
+    s = intercalated_bilayer("Li", "AA", "r3xr3")  # C6LiC6: c = 3.706 Å, Li midway (LiC6)
+    groups = layers(s)
+    assert [len(g) for g in groups] == [6, 1, 6]
+    assert interlayer_distances(s) == pytest.approx([3.706 / 2] * 2, abs=1e-3)
+    forces = np.zeros((len(s), 3))
+    forces[groups[0], 2] = 0.02  # 0.02 eV/Å on each atom of the lower sheet: 0.12 eV/Å on the sheet
+    assert layer_normal_forces(s, forces) == pytest.approx([0.12, 0.0, 0.0])

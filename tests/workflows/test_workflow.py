@@ -60,6 +60,15 @@ def test_campaign_rows_follow_the_definitions_and_rerun_adds_nothing(memory_stor
     gaps = [v["bulk"] - v["atom"] for v in by_site.values()]
     assert max(gaps) - min(gaps) < 1e-5
     assert min(gaps) == pytest.approx(1.63, abs=0.3)
+    # every relaxation says how it ended and, for slabs, the net normal force on each layer, which
+    # Newton's third law makes sum to the total force along c (≈ 0 for a potential)
+    for doc in calcs.values():
+        if doc.task == "relax":
+            assert doc.stopped_on == "fmax" and len(doc.layer_forces) >= 1
+            assert abs(sum(doc.layer_forces)) < 1e-3
+    gallery = next(r for r in rows if r["kind"] == "intercalation_energy")
+    spacings = gallery["details"]["interlayer_distances"]  # sheet–Li–sheet of the relaxed C6LiC6
+    assert len(spacings) == 2 and 3.0 < sum(spacings) < 4.5
     second = run_plan(plan_campaign(spec), memory_stores)
     assert second.computed == 0 and second.reused == 10
     assert second.harvest.new == 0 and second.harvest.unchanged == 12
@@ -166,5 +175,5 @@ def test_sites_around_a_vacancy_that_relax_into_one_minimum_are_reported(memory_
         assert row["details"]["same_minimum_as"] == sorted(set(rows) - {site})
         assert row["final_site"] == "hollow"
     assert max(r["value"] for r in rows.values()) - min(r["value"] for r in rows.values()) < 0.002
-    assert report.stages[0][1].harvest.same_minima == [
+    assert report.stages[0][1].harvest.notes == [
         "G(3x3)-sv/Li: bridge, hollow, top#1, top#2 relaxed into one minimum"]
