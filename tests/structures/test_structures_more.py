@@ -108,7 +108,8 @@ def test_sei_slabs_are_stoichiometric():
 def test_compound_prototypes(formula):
     c = compound(formula)
     assert c.composition.reduced_formula == formula
-    expected = {"rocksalt": 225, "antifluorite": 225, "2H": 194, "P6/mmm": 191, "MC6": 191}[COMPOUNDS[formula][0]]
+    expected = {"rocksalt": 225, "B2": 221, "antifluorite": 225, "anti-CdCl2": 166, "2H": 194, "P6/mmm": 191,
+                "MC6": 191}[COMPOUNDS[formula][0]]
     assert SpacegroupAnalyzer(c).get_space_group_number() == expected
 
 
