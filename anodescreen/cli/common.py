@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from functools import wraps
@@ -66,8 +67,9 @@ def parse_where(pairs: list[str] | None) -> dict[str, object]:
                 raise AnodescreenError(f"--where is_dft must be true or false, not {value!r}", "where")
             filters[name] = value.lower() == "true"
         elif name == "count":
-            if not value.isdigit():
-                raise AnodescreenError(f"--where count must be a whole number, not {value!r}", "where")
+            if not re.fullmatch(r"[0-9]{1,9}", value):  # ASCII digits only; no 5000-digit integers
+                raise AnodescreenError(f"--where count must be a whole number below 10^9, not {value[:20]!r}",
+                                       "where")
             filters[name] = int(value)
         else:
             filters[name] = value

@@ -6,6 +6,7 @@ string values; the Mongo filter is built here, so user input is never an operato
 
 from __future__ import annotations
 
+from ase.data import atomic_numbers
 from maggma.core import Store
 
 from anodescreen.db.schema import QUERY_FIELDS
@@ -43,11 +44,24 @@ def build_filter(filters: dict[str, object], value_range: tuple[float | None, fl
             raise AnodescreenError(f"value of {name!r} must be {kind}", "filter")
         if isinstance(value, str) and value.startswith("$"):
             raise AnodescreenError(f"value of {name!r} may not start with '$'", "filter")
+        if name in ELEMENT_FIELDS:
+            value = _element(value, name)
         query[QUERY_FIELDS[name]] = value
     low, high = value_range
     if low is not None or high is not None:
         query["value"] = {k: float(v) for k, v in (("$gte", low), ("$lte", high)) if v is not None}
     return query
+
+
+#: filter fields that hold an element symbol: given in any case ("fe"), matched as the symbol ("Fe")
+ELEMENT_FIELDS = ("metal", "adsorbate")
+
+
+def _element(value: object, name: str) -> str:
+    symbol = str(value).strip().capitalize()
+    if symbol not in atomic_numbers or symbol == "X":
+        raise AnodescreenError(f"{name} {value!r} is not a chemical element", name)
+    return symbol
 
 
 def get_path(doc: dict, path: str):

@@ -147,6 +147,8 @@ def test_where_filters_are_checked(tmp_path):
     _assert_one_line_error(cli("query", "--where", "adsorbate", cwd=tmp_path), "not FIELD=VALUE")
     _assert_one_line_error(cli("query", "--where", "colour=red", cwd=tmp_path), "cannot filter on 'colour'")
     _assert_one_line_error(cli("export", "x.json", "--where", "is_dft=maybe", cwd=tmp_path), "true or false")
+    for count in ("\u0661", "9" * 5000):  # an Arabic-Indic digit; more digits than int() takes
+        _assert_one_line_error(cli("query", "--where", f"count={count}", cwd=tmp_path), "whole number below")
     _assert_one_line_error(cli("import", "absent.json", cwd=tmp_path), "no such file")
 
 

@@ -58,6 +58,13 @@ def test_injection_attempts_are_rejected(filters):
         build_filter(filters)
 
 
+def test_element_filters_take_any_case_and_only_elements():
+    assert build_filter({"metal": "fe", "adsorbate": "NA"}) == {"host.metal": "Fe", "adsorbate.element": "Na"}
+    for bad in ("Xx", "X", "Q"):
+        with pytest.raises(AnodescreenError, match="is not a chemical element"):
+            build_filter({"adsorbate": bad})
+
+
 def test_query_sorts_and_picks_best(memory_stores):
     rows = [
         {"row_id": "a1", "kind": "binding_energy", "reference": "bulk", "value": -0.5, "lot_key": "L",
