@@ -35,7 +35,7 @@ def layers(structure: Structure, gap: float = LAYER_GAP) -> list[list[int]]:
     """Atom indices of each atomic layer of a slab (vacuum along c), bottom to top: heights sorted
     across the cell's widest empty stretch along c, split wherever consecutive atoms are more than
     ``gap`` Å apart."""
-    heights = _heights(structure)
+    heights = slab_heights(structure)
     order = np.argsort(heights, kind="stable")
     found = [[int(order[0])]]
     for previous, index in zip(order, order[1:]):
@@ -48,7 +48,7 @@ def layers(structure: Structure, gap: float = LAYER_GAP) -> list[list[int]]:
 def interlayer_distances(structure: Structure, gap: float = LAYER_GAP) -> list[float]:
     """Spacings (Å) between the mean heights of consecutive layers, bottom to top (e.g. a Li-intercalated
     bilayer: sheet–Li and Li–sheet; their sum is the gallery)."""
-    heights = _heights(structure)
+    heights = slab_heights(structure)
     means = [float(np.mean(heights[group])) for group in layers(structure, gap)]
     return [round(b - a, 6) for a, b in zip(means, means[1:])]
 
@@ -61,8 +61,9 @@ def layer_normal_forces(structure: Structure, forces, gap: float = LAYER_GAP) ->
     return [round(float(normal[group].sum()), 6) for group in layers(structure, gap)]
 
 
-def _heights(structure: Structure) -> np.ndarray:
-    """Cartesian heights along c (Å), unwrapped so the slab is contiguous (cut at the widest gap)."""
+def slab_heights(structure: Structure) -> np.ndarray:
+    """Heights of the atoms along the normal of the ab plane (Å), unwrapped so the slab is contiguous
+    (the cell is cut across its widest empty stretch along c)."""
     frac = structure.frac_coords[:, 2] % 1.0
     ordered = np.sort(frac)
     gaps = np.diff(np.append(ordered, ordered[0] + 1.0))

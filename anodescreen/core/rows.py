@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
+from anodescreen.analysis.geometry import interlayer_distances
 from anodescreen.core.plan import Quantity
 from anodescreen.core.property import Calcs, RowKind
-from anodescreen.analysis.geometry import interlayer_distances
-from anodescreen.db.schema import ReferenceState, ResultRow, now
+from anodescreen.db.schema import CalcDoc, ReferenceState, ResultRow, now
 from anodescreen.engines.base import vacuum_axes
 from anodescreen.structures.sites import site_of
 from anodescreen.theory import LevelOfTheory
@@ -23,6 +23,13 @@ class EnergyDetails(BaseModel):
                                        "relaxed complex is the same minimum (same energy, matching geometry)")
     interlayer_distances: list[float] = Field(default_factory=list, description="spacings between consecutive "
                                               "atomic layers of the relaxed complex, bottom to top (Å; slabs)")
+
+
+def adatom_index(doc: CalcDoc) -> int | None:
+    """Index of the single adsorbate atom of a calculation (flagged in its input structure), or None
+    when it has none or several; relaxations keep the atom order."""
+    flags = Structure.from_dict(doc.input_structure).site_properties.get("adsorbate") or []
+    return flags.index(True) if sum(flags) == 1 else None
 
 
 def result_row(q: Quantity, kind: RowKind, value: float, lot: LevelOfTheory, reference: str,
@@ -48,11 +55,9 @@ def alkali_rows(energy: Callable[[Quantity, float, float, float], float]
 
     def derive(kind: RowKind, q: Quantity, calcs: Calcs, campaign: str) -> list[ResultRow]:
         complex_doc, host_doc = calcs[q.complex_key][0], calcs[q.host_key][0]
-        final_site = None
         relaxed = Structure.from_dict(complex_doc.structure)
-        flags = Structure.from_dict(complex_doc.input_structure).site_properties.get("adsorbate")
-        if flags and sum(flags) == 1:  # where the single adatom ended up (relaxations keep atom order)
-            final_site = site_of(relaxed, flags.index(True), q.region)
+        index = adatom_index(complex_doc)
+        final_site = None if index is None else site_of(relaxed, index, q.region)  # where the adatom ended up
         details = EnergyDetails(interlayer_distances=interlayer_distances(relaxed) if vacuum_axes(relaxed)[2]
                                 else [])
         rows = []

@@ -10,6 +10,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
+from anodescreen.analysis.geometry import slab_heights
 from anodescreen.structures.data import has_moments
 from anodescreen.theory import LevelOfTheory
 
@@ -90,13 +91,7 @@ def is_polar_slab(structure: Structure, tol: float = 0.1) -> bool:
     """
     if not vacuum_axes(structure)[2]:
         return False
-    z = structure.cart_coords[:, 2]
-    frac = structure.frac_coords[:, 2] % 1.0
-    # unwrap so the slab is contiguous: shift by the largest gap
-    order = np.sort(frac)
-    gaps = np.diff(np.append(order, order[0] + 1.0))
-    cut = order[(int(np.argmax(gaps)) + 1) % len(order)]
-    z = ((frac - cut) % 1.0) * structure.lattice.c * np.sign(structure.lattice.matrix[2, 2])
+    z = slab_heights(structure)
     mid = (z.max() + z.min()) / 2
     for element in structure.composition:
         heights = np.sort(z[[s.specie == element for s in structure]] - mid)

@@ -14,7 +14,7 @@ from pymatgen.core import Structure
 from anodescreen.analysis.geometry import adsorption_height
 from anodescreen.core.plan import Quantity
 from anodescreen.core.property import Calcs, Property, RowKind
-from anodescreen.core.rows import unreferenced_row
+from anodescreen.core.rows import adatom_index, unreferenced_row
 from anodescreen.db.schema import ResultRow
 from anodescreen.errors import AnodescreenError
 
@@ -27,10 +27,9 @@ class HeightDetails(BaseModel):
 
 def _derive(kind: RowKind, q: Quantity, calcs: Calcs, campaign: str) -> list[ResultRow]:
     doc = calcs[q.complex_key][0]
-    flags = Structure.from_dict(doc.input_structure).site_properties.get("adsorbate") or []
-    if sum(flags) != 1:
-        raise AnodescreenError(f"an adsorption height needs one adatom, {q.complex_label} has {sum(flags)}")
-    index = flags.index(True)
+    index = adatom_index(doc)
+    if index is None:
+        raise AnodescreenError(f"an adsorption height needs one adatom, {q.complex_label} has none or several")
     height = adsorption_height(Structure.from_dict(doc.structure), index, q.region)
     start = adsorption_height(Structure.from_dict(doc.input_structure), index, q.region)
     return unreferenced_row(q, kind, height, HeightDetails(initial_height=round(start, 6)), calcs, campaign)

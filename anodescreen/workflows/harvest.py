@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pymatgen.core import Structure
 
 from anodescreen.analysis.geometry import layers
-from anodescreen.analysis.minima import same_minima
-
+from anodescreen.analysis.minima import ENERGY_TOL, same_minima
 from anodescreen.core.plan import Quantity
 from anodescreen.core.property import Calcs
 from anodescreen.db.calcs import stored_calcs
@@ -62,15 +61,18 @@ SHORT_RELAXATION = 5
 
 def _short_relaxations(quantities: list[Quantity], calcs: Calcs) -> list[str]:
     """Complexes of layered hosts (2+ layers of 2+ atoms) whose relaxation stopped within a few steps."""
-    lines = set()
+    lines, layered = set(), {}
     for q in quantities:
         if KINDS[q.kind].reference != "alkali" or q.complex_key not in calcs or q.host_key not in calcs:
             continue
         doc, host = calcs[q.complex_key][0], calcs[q.host_key][0]
         if doc.state != "successful" or host.state != "successful" or doc.n_steps > SHORT_RELAXATION:
             continue
-        structure = Structure.from_dict(host.structure)
-        if vacuum_axes(structure)[2] and sum(len(layer) > 1 for layer in layers(structure)) > 1:
+        if q.host_key not in layered:
+            structure = Structure.from_dict(host.structure)
+            layered[q.host_key] = bool(vacuum_axes(structure)[2]) and sum(
+                len(layer) > 1 for layer in layers(structure)) > 1
+        if layered[q.host_key]:
             lines.add(f"{q.complex_label}: relaxation stopped after {doc.n_steps} steps on a layered host; its "
                       f"interlayer spacing may still be the built one")
     return sorted(lines)
@@ -78,20 +80,29 @@ def _short_relaxations(quantities: list[Quantity], calcs: Calcs) -> list[str]:
 
 def mark_same_minima(rows: list[ResultRow]) -> list[str]:
     """Sites of one host × adsorbate whose relaxed complexes are one minimum (same energy, matching
-    geometry): each such row names the others in ``details["same_minimum_as"]``; one line per group."""
-    groups: dict[tuple, list[ResultRow]] = defaultdict(list)
+    geometry): each such row names the others in ``details["same_minimum_as"]``; one line per group.
+
+    Each complex is compared once: its rows of the other references differ from it by the same
+    chemical potential, so they follow its verdict."""
+    groups: dict[tuple, dict[str, list[ResultRow]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         if row.site is not None and KINDS[row.kind].reference == "alkali":
-            key = (row.kind, row.host.label, row.adsorbate.element, row.adsorbate.count, row.reference, row.lot_key)
-            groups[key].append(row)
+            key = (row.kind, row.host.label, row.adsorbate.element, row.adsorbate.count, row.lot_key)
+            groups[key][row.calc_keys["complex"]].append(row)
     lines = set()
-    for (_, host, element, *_), members in groups.items():
-        structures = [Structure.from_dict(r.structure) for r in members]
-        for same in same_minima(structures, [r.value for r in members]):
+    for (_, host, element, *_), complexes in groups.items():
+        reference = min(r.reference for r in next(iter(complexes.values())))
+        same_ref = [next(r for r in rows_ if r.reference == reference) for rows_ in complexes.values()]
+        values = sorted(r.value for r in same_ref)
+        if all(b - a > ENERGY_TOL for a, b in zip(values, values[1:])):
+            continue  # no two sites at one energy: nothing to match
+        structures = [Structure.from_dict(r.structure) for r in same_ref]
+        for same in same_minima(structures, [r.value for r in same_ref]):
             if len(same) > 1:
-                sites = sorted(members[i].site for i in same)
+                sites = sorted(same_ref[i].site for i in same)
                 for i in same:
-                    members[i].details["same_minimum_as"] = [s for s in sites if s != members[i].site]
+                    for row in complexes[same_ref[i].calc_keys["complex"]]:
+                        row.details["same_minimum_as"] = [s for s in sites if s != row.site]
                 lines.add(f"{host}/{element}: {', '.join(sites)} relaxed into one minimum")
     return sorted(lines)
 

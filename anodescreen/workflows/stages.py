@@ -105,8 +105,8 @@ class Stages:
         return pending(self.plan(index), self.stores, retry_failed, self.names[index])
 
     def finish(self, index: int, quantities: list[Quantity]) -> StageResult:
-        """After stage ``index``'s calculations: store its rows and, after a funnel's DFT stage, its decisions."""
-        self.record()
+        """After stage ``index``'s calculations: store its rows and, after a funnel's DFT stage, its decisions.
+        (The campaign document was written by :meth:`work` when the stage was handed out.)"""
         result = StageResult(harvest(quantities, self.spec.name, self.stores))
         if self.spec.funnel is not None and self.names[index].startswith("DFT "):
             result.funnel = self.record_funnel()
@@ -127,7 +127,7 @@ class Stages:
         funnel = self.spec.funnel
         rankings = {}
         for model in funnel.screen:
-            plan = self.relaxations(screen_engine(self.spec.funnel, model))
+            plan = self.relaxations(screen_engine(funnel, model))
             rankings[model] = rank(plan, stored_calcs(self.stores, [q.complex_key for q in plan.quantities]),
                                    funnel.anomalies)
         return decide(rankings, funnel)
