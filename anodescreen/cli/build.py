@@ -57,7 +57,10 @@ def build(
             name, sep, value = item.partition("=")
             if not sep or not name:
                 raise AnodescreenError(f"{item!r} is not name=value", "field")
-            entry[name.strip()] = yaml.safe_load(value)
+            try:
+                entry[name.strip()] = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise AnodescreenError(f"{item!r}: the value is not valid YAML", "field") from None
         try:
             spec = CampaignSpec.model_validate(
                 {"name": "build", "hosts": [entry], "adsorbates": [{"element": adsorbate or "Li"}]})

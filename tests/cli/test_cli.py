@@ -98,6 +98,19 @@ def test_build_writes_structures_and_summary(tmp_path):
     assert slab.returncode == 0 and "LiF(100)" in slab.stdout
 
 
+
+def test_build_fields_set_any_entry_field_and_bad_ones_are_one_line_errors(tmp_path):
+    from pymatgen.core import Structure
+
+    sheet = cli("build", "graphene", "-F", "vacuum=20", "-o", "g", cwd=tmp_path)
+    assert sheet.returncode == 0, sheet.stderr
+    assert Structure.from_file(tmp_path / "g" / "G_4x4.vasp").lattice.c == pytest.approx(20.0, abs=1e-6)
+    for field, words in (("vacuum", "is not name=value"), ("colour=blue", "unknown key"),
+                         ("vacuum=[", "not valid YAML")):
+        _assert_one_line_error(cli("build", "graphene", "-F", field, "-o", "bad", cwd=tmp_path), words)
+    assert not (tmp_path / "bad").exists()
+
+
 @pytest.mark.slow
 def test_run_query_rerun_on_the_embedded_store(tmp_path):
     spec = tmp_path / "spec.yaml"
