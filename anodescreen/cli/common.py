@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from anodescreen.errors import AnodescreenError
+from anodescreen.db.queries import BOOL_FIELDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="High-throughput screening of alkali-metal anode hosts.")
@@ -56,15 +57,15 @@ def open_store(db_config: Path | None, spec_store: str | None = None):
     return open_stores(db_config if db_config is not None else spec_store)
 
 def parse_where(pairs: list[str] | None) -> dict[str, object]:
-    """``field=value`` strings to a filter dict; is_dft and count are typed, the rest are strings."""
+    """``field=value`` strings to a filter dict; is_dft, single_point and count are typed, the rest strings."""
     filters: dict[str, object] = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise AnodescreenError(f"--where {pair!r} is not FIELD=VALUE", "where")
-        if name == "is_dft":
+        if name in BOOL_FIELDS:
             if value.lower() not in ("true", "false"):
-                raise AnodescreenError(f"--where is_dft must be true or false, not {value!r}", "where")
+                raise AnodescreenError(f"--where {name} must be true or false, not {value!r}", "where")
             filters[name] = value.lower() == "true"
         elif name == "count":
             if not re.fullmatch(r"[0-9]{1,9}", value):  # ASCII digits only; no 5000-digit integers
@@ -84,7 +85,8 @@ def print_rows(rows: list[dict]) -> None:
         out.print("no rows match")
         return
     table = Table(caption="eV; negative = favourable; ranked within each kind × reference. "
-                          "MLIP values rank candidates; they are not DFT.")
+                          "MLIP values rank candidates; they are not DFT. SP: a DFT single point on the "
+                          "MLIP geometry, not relaxed.")
     for name in ("kind", "ref", "rank", "host", "adsorbate", "site", "final_site", "value", "method", "id"):
         table.add_column(name, justify="right" if name in ("rank", "value") else "left", no_wrap=True)
     group, rank = None, 0
@@ -95,5 +97,9 @@ def print_rows(rows: list[dict]) -> None:
         group = (r["kind"], r["reference"])
         table.add_row(r["kind"], r["reference"], str(rank), r["host"], r["adsorbate"], r["site"] or "",
                       r["final_site"] or "", f"{r['value']:.3f}",
-                      f"{r['method']}{'' if r['is_dft'] else ' (MLIP)'}", r["row_id"][:10])
+                      f"{r['method']}{_marks(r)}", r["row_id"][:10])
     out.print(table)
+
+
+def _marks(row: dict) -> str:
+    return ("" if row["is_dft"] else " (MLIP)") + (" (SP)" if row.get("single_point") else "")

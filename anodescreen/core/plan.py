@@ -51,6 +51,9 @@ class CalcRequest(BaseModel):
     reference: bool = False
     final: Structure | None = Field(None, description="neb: the final endpoint (structure is the initial one)")
     settings: dict = Field(default_factory=dict, description="the property task's settings (NEB, SAC metal)")
+    started_from: str | None = Field(None, description="calc_key of the screening relaxation whose minimum "
+                                                       "``structure`` is (a funnel's warm start); not in the key, "
+                                                       "which has the structure itself")
 
     def key(self, engine: Engine) -> str:
         """A reference state (bulk metal, atom, elemental ground state) is one per level of theory:
@@ -135,15 +138,22 @@ def add_alkali_references(plan: Plan, metal: str, references: list[str]) -> dict
 
 
 def add_host(plan: Plan, host: Host, metal: str, refs: dict[str, str], kinds: list[RowKind],
-             complexes: list[tuple[str, Structure]], keep: set[str] | None = None) -> None:
-    """The host's relaxation, each complex's (``keep``: only these sites) and a quantity per complex and
-    row kind; ``refs`` (the alkali references) go to the kinds that take the alkali's chemical potential."""
-    host_key = plan.add(host.info.label, "relax", host.structure)
+             complexes: list[tuple[str, Structure]], keep: set[str] | None = None, task: str = "relax",
+             started_from: dict[str, str] | None = None) -> None:
+    """The host's relaxation, each complex's (``keep``: only these sites; an empty set: not the host
+    either) and a quantity per complex and row kind; ``refs`` (the alkali references) go to the kinds
+    that take the alkali's chemical potential. ``task`` ``static``: single points instead of relaxations;
+    ``started_from``: structure label → calc_key of the screening relaxation its structure comes from."""
+    if keep is not None and not keep:
+        return
+    starts = started_from or {}
+    host_key = plan.add(host.info.label, task, host.structure, started_from=starts.get(host.info.label))
     plan.hosts.append((host, metal, host_key))
     for label, structure in complexes:
         if keep is not None and label not in keep:
             continue
-        key = plan.add(structure.properties["label"], "relax", structure)
+        name = structure.properties["label"]
+        key = plan.add(name, task, structure, started_from=starts.get(name))
         count = int(structure.composition[metal]) - int(host.structure.composition[metal])
         for kind in kinds:
             plan.quantities.append(Quantity(

@@ -37,9 +37,12 @@ def result_row(q: Quantity, kind: RowKind, value: float, lot: LevelOfTheory, ref
                campaign: str, **extra) -> ResultRow:
     """One row of ``q`` with its identity (kind, host, adsorbate, site, reference, level of theory),
     provenance (the calculations of ``calc_keys`` and their jobs) and definition."""
+    doc = calcs[q.complex_key][0]
+    single_point = doc.task == "static"
     return ResultRow(
         row_id=ResultRow.make_id(kind.name, q.host.label, q.adsorbate.element, q.adsorbate.count, q.site,
-                                 reference, lot.key),
+                                 reference, lot.key, single_point),
+        single_point=single_point, started_from=doc.started_from,
         kind=kind.name, value=round(float(value), 6), unit=kind.unit, definition=kind.definition, host=q.host,
         adsorbate=q.adsorbate, site=q.site, reference=reference, reference_states=states, level_of_theory=lot,
         lot_key=lot.key, is_dft=lot.is_dft, structure_label=q.complex_label, structure=structure,

@@ -27,6 +27,7 @@ COLUMNS = {
     "method": "level_of_theory.method",
     "engine": "level_of_theory.engine",
     "is_dft": "is_dft",
+    "single_point": "single_point",
     "row_id": "row_id",
 }
 
@@ -39,8 +40,8 @@ def build_filter(filters: dict[str, object], value_range: tuple[float | None, fl
             continue
         if name not in QUERY_FIELDS:
             raise AnodescreenError(f"cannot filter on {name!r} (use {', '.join(QUERY_FIELDS)})", "filter")
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool) != (name == "is_dft"):
-            kind = "true or false" if name == "is_dft" else "a plain string or number"
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) != (name in BOOL_FIELDS):
+            kind = "true or false" if name in BOOL_FIELDS else "a plain string or number"
             raise AnodescreenError(f"value of {name!r} must be {kind}", "filter")
         if isinstance(value, str) and value.startswith("$"):
             raise AnodescreenError(f"value of {name!r} may not start with '$'", "filter")
@@ -52,6 +53,9 @@ def build_filter(filters: dict[str, object], value_range: tuple[float | None, fl
         query["value"] = {k: float(v) for k, v in (("$gte", low), ("$lte", high)) if v is not None}
     return query
 
+
+#: filter fields that hold true or false
+BOOL_FIELDS = ("is_dft", "single_point")
 
 #: filter fields that hold an element symbol: given in any case ("fe"), matched as the symbol ("Fe")
 ELEMENT_FIELDS = ("metal", "adsorbate")

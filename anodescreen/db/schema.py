@@ -96,6 +96,8 @@ class CalcDoc(BaseModel):
                                       "the normal on each atomic layer, bottom to top (eV/Å)")
     structure: StructureDict | None = Field(None, description="final structure (pymatgen dict)")
     input_structure: StructureDict
+    started_from: str | None = Field(None, description="calc_key of the screening relaxation whose minimum the "
+                                                       "input structure is (a funnel's warm start)")
     level_of_theory: LevelOfTheory
     lot_key: str
     relax_settings: dict = Field(default_factory=dict)
@@ -133,15 +135,21 @@ class ResultRow(BaseModel):
                                                               "per-atom charges, Δρ(z) curve, SAC geometry")
     calc_keys: dict[str, str] = Field(description="role → calc_key of each input calculation")
     job_ids: dict[str, str] = Field(description="role → jobflow job uuid")
+    single_point: bool = Field(False, description="a DFT single point on the MLIP-relaxed geometries (funnel "
+                                                  "verify single_point_only), not a relaxed value")
+    started_from: str | None = Field(None, description="calc_key of the screening relaxation the complex's "
+                                                       "calculation started from (a funnel's warm start)")
     campaigns: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
 
     @staticmethod
     def make_id(kind: str, host_label: str, element: str, count: int, site: str | None,
-                reference: str, lot_key: str) -> str:
-        """Identity of a quantity: equal inputs give the same id on every machine."""
-        return stable_hash([kind, host_label, element, count, site, reference, lot_key])
+                reference: str, lot_key: str, single_point: bool = False) -> str:
+        """Identity of a quantity: equal inputs give the same id on every machine; a single point on MLIP
+        geometries is a different quantity from the relaxed value."""
+        return stable_hash([kind, host_label, element, count, site, reference, lot_key]
+                           + (["single point on MLIP geometry"] if single_point else []))
 
 
 #: Fields a user may filter on, mapped to their stored paths.
@@ -162,6 +170,7 @@ QUERY_FIELDS = {
     "method": "level_of_theory.method",
     "vdw": "level_of_theory.vdw",
     "is_dft": "is_dft",
+    "single_point": "single_point",
     "lot_key": "lot_key",
     "campaign": "campaigns",
 }

@@ -65,7 +65,7 @@ def run_campaign(spec: CampaignSpec, stores: Stores, retry_failed: bool = False,
         result = stages.finish(index, work.plan.quantities)
         run.harvest = result.harvest
         report.stages.append((name, run))
-        report.funnel += result.funnel
+        report.funnel = result.funnel or report.funnel  # the last DFT stage's, most complete
     return report
 
 

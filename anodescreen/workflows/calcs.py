@@ -30,6 +30,7 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         "n_sites": len(request.structure),
         "formula": request.structure.composition.formula.replace(" ", ""),
         "input_structure": request.structure.as_dict(),
+        "started_from": request.started_from,
         "level_of_theory": lot,
         "lot_key": lot.key,
         "relax_settings": engine.relax_settings,

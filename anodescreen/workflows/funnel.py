@@ -9,6 +9,12 @@ vote, but (by default, ``flagged: verify``) a flagged site the potential puts be
 hide a site DFT prefers (Li on Zn-N4: CHGNet pushed Zn 1 Å out of its pocket at metal-top, the
 DFT-best site). The DFT geometries are checked with the same rules. Every decision is recorded
 with its reason, with a ``disagree`` flag when the potentials' best sites differ.
+
+DFT starts from an MLIP minimum of each site (``warm_start``), never from the built geometry
+when a valid minimum exists. ``verify`` says what DFT does with the candidates: relax them; or
+single points on their MLIP minima (candidates from the wider ``single_point_*`` criteria),
+then relax only the best ``relax_top``; or only the single points (AdsorbML's ML+SP). Host-level
+selection (``hosts``) sends only some host × alkali groups to DFT at all.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from anodescreen.engines.mlip import MLIPEngine
 from anodescreen.properties import ALKALI_KINDS
 from anodescreen.structures.data import nearest_neighbour_distance
 from anodescreen.workflows.plan import Group
-from anodescreen.workflows.spec import AnomalyRules, FunnelSpec
+from anodescreen.workflows.spec import AnomalyRules, FunnelSpec, HostSelection
 
 
 class Candidate(BaseModel):
@@ -35,6 +41,9 @@ class Candidate(BaseModel):
     energy: float | None = Field(None, description="relaxed complex energy (eV); None if failed")
     relative: float | None = Field(None, description="eV above this potential's best valid site")
     anomalies: list[str] = Field(default_factory=list)
+    binding: float | None = Field(None, description="this potential's energy per alkali atom against its "
+                                                    "first alkali reference (bulk, else atom), eV")
+    calc_key: str | None = Field(None, description="the screening relaxation")
 
 
 class GroupDecision(BaseModel):
@@ -51,6 +60,13 @@ class GroupDecision(BaseModel):
     dft_best_matches: dict[str, bool] = Field(default_factory=dict, description="potential → its best = DFT best")
     dft_anomalies: dict[str, list[str]] = Field(default_factory=dict,
                                                 description="site → anomaly rules its DFT geometry breaks")
+    dft: bool = Field(True, description="the group goes to DFT (host-level selection)")
+    dft_reasons: list[str] = Field(default_factory=list, description="why the group goes to DFT or not")
+    starts: dict[str, str] = Field(default_factory=dict, description="site → the geometry DFT starts from")
+    single_points: list[tuple[str, float]] = Field(default_factory=list,
+                                                   description="(site, eV above the lowest DFT single point)")
+    relaxed: dict[str, str] = Field(default_factory=dict, description="verify single_point: site → why DFT "
+                                                                      "relaxes it")
 
     def dft_flags(self) -> list[str]:
         """One line per DFT geometry that breaks an anomaly rule."""
@@ -106,7 +122,8 @@ def _wrapped(delta: np.ndarray) -> np.ndarray:
 
 
 def rank(plan: Plan, calcs: dict[str, tuple[CalcDoc, str]], rules: AnomalyRules) -> dict[Group, list[Candidate]]:
-    """Candidates of every group of one potential's screening plan, best valid first."""
+    """Candidates of every group of one potential's screening plan, best valid first (``calcs``: the stored
+    calculations of the plan's energy quantities, host and references included)."""
     groups: dict[Group, list[Candidate]] = defaultdict(list)
     for q in energy_quantities(plan):
         doc = calcs.get(q.complex_key, (None, None))[0]
@@ -114,7 +131,8 @@ def rank(plan: Plan, calcs: dict[str, tuple[CalcDoc, str]], rules: AnomalyRules)
             groups[group_of(q)].append(Candidate(site=q.site, anomalies=["not computed"]))
             continue
         energy = doc.energy if doc.state == "successful" else None
-        groups[group_of(q)].append(Candidate(site=q.site, energy=energy, anomalies=anomalies(q, doc, rules)))
+        groups[group_of(q)].append(Candidate(site=q.site, energy=energy, anomalies=anomalies(q, doc, rules),
+                                             binding=_per_alkali(q, calcs), calc_key=q.complex_key))
     for candidates in groups.values():
         valid = [c.energy for c in candidates if c.energy is not None and _votes(c, rules)]
         best = min(valid) if valid else None
@@ -124,8 +142,20 @@ def rank(plan: Plan, calcs: dict[str, tuple[CalcDoc, str]], rules: AnomalyRules)
     return dict(groups)
 
 
+def _per_alkali(q: Quantity, calcs: dict[str, tuple[CalcDoc, str]]) -> float | None:
+    """(E_complex − E_host − n μ) / n of one potential, against the first of the quantity's references."""
+    docs = [calcs.get(k, (None, None))[0] for k in (q.complex_key, q.host_key, *q.reference_keys.values())]
+    if len(docs) < 3 or any(d is None or d.state != "successful" for d in docs[:3]):
+        return None
+    n = q.adsorbate.count
+    return round((docs[0].energy - docs[1].energy - n * docs[2].energy / docs[2].n_sites) / n, 6)
+
+
 def decide(rankings: dict[str, dict[Group, list[Candidate]]], spec: FunnelSpec) -> dict[Group, GroupDecision]:
-    """Union over potentials of their top-k and within-margin sites, per group."""
+    """Union over potentials of their top-k and within-margin sites, per group (the single-point criteria
+    for the single-point tiers); then, if set, the host-level selection."""
+    top_k, margin = ((spec.top_k, spec.margin) if spec.verify == "relax"
+                     else (spec.single_point_top_k, spec.single_point_margin))
     decisions = {}
     groups = sorted({g for per in rankings.values() for g in per})
     for group in groups:
@@ -136,13 +166,13 @@ def decide(rankings: dict[str, dict[Group, list[Candidate]]], spec: FunnelSpec) 
             valid = [c for c in candidates if c.relative is not None and _votes(c, spec.anomalies)]
             best[model] = valid[0].site if valid else None
             for position, c in enumerate(valid):
-                if position < spec.top_k:
+                if position < top_k:
                     selected[c.site].append(f"{model} rank {position + 1}")
-                elif c.relative <= spec.margin:
+                elif c.relative <= margin:
                     selected[c.site].append(f"{model} +{c.relative:.3f} eV")
             if spec.anomalies.flagged == "verify":
                 for c in candidates:
-                    if c.anomalies and c.relative is not None and c.relative <= spec.margin:
+                    if c.anomalies and c.relative is not None and c.relative <= margin:
                         selected[c.site].append(f"{model} {c.relative:+.3f} eV but flagged "
                                                 f"({'; '.join(c.anomalies)}): DFT checks")
         if not selected:  # no potential gave a usable ranking: DFT decides everything
@@ -152,15 +182,128 @@ def decide(rankings: dict[str, dict[Group, list[Candidate]]], spec: FunnelSpec) 
         decisions[group] = GroupDecision(
             host=group[0], region=group[1], element=group[2], rankings=per_model, best=best,
             selected=dict(sorted(selected.items())), disagree=len(choices) > 1)
+    if spec.hosts is not None:
+        select_hosts(decisions, spec.hosts)
     return decisions
+
+
+def select_hosts(decisions: dict[Group, GroupDecision], rule: HostSelection) -> None:
+    """Mark the groups that go to DFT: per alkali, any potential's top ``top_n`` by its best energy, any
+    potential's best inside ``window``, and every group where the potentials disagree or a flagged site
+    goes to DFT (it could hide the best site). The others keep their MLIP rows."""
+    bests: dict[str, dict[Group, float]] = defaultdict(dict)  # potential → group → its best energy
+    for group, d in decisions.items():
+        for model, site in d.best.items():
+            energy = next((c.binding for c in d.rankings[model] if c.site == site), None)
+            if energy is not None:
+                bests[model][group] = energy
+    for group, d in decisions.items():
+        reasons = []
+        for model, energies in bests.items():
+            if group not in energies:
+                continue
+            energy = energies[group]
+            if rule.top_n is not None:
+                peers = sorted(e for g, e in energies.items() if g[2] == group[2])
+                position = peers.index(energy) + 1
+                if position <= rule.top_n:
+                    reasons.append(f"{model} host rank {position} of {len(peers)} ({energy:+.3f} eV)")
+            if rule.window is not None and rule.window[0] <= energy <= rule.window[1]:
+                reasons.append(f"{model} {energy:+.3f} eV inside the window [{rule.window[0]:g}, {rule.window[1]:g}]")
+        if d.disagree:
+            reasons.append("the potentials disagree on the best site")
+        if any("flagged" in r for why in d.selected.values() for r in why):
+            reasons.append("a flagged relaxation could hide the best site")
+        if not bests or all(group not in energies for energies in bests.values()):
+            reasons.append("no valid MLIP energy")
+        d.dft = bool(reasons)
+        d.dft_reasons = reasons or [f"outside the host selection ({_rule_text(rule)}): keeps its MLIP rows"]
+
+
+def _rule_text(rule: HostSelection) -> str:
+    parts = ([f"top {rule.top_n}"] if rule.top_n is not None else []) + (
+        [f"window [{rule.window[0]:g}, {rule.window[1]:g}] eV"] if rule.window is not None else [])
+    return " or ".join(parts)
+
+
+def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[str, tuple[CalcDoc, str]]],
+                plans: dict[str, Plan], choice: str) -> dict[tuple[Group, str], CalcDoc]:
+    """The screening relaxation each DFT calculation starts from: (group, structure label) → stored doc,
+    for the candidates of the groups that go to DFT and their hosts; ``decision.starts`` says which.
+
+    ``choice``: ``lowest`` (the valid minimum with the most favourable energy over the potentials),
+    a potential's name (its valid minimum), or ``cold`` (none). A site without a valid minimum starts
+    from the built geometry; the host starts from the potential of the group's most favourable start.
+    """
+    out: dict[tuple[Group, str], CalcDoc] = {}
+    hosts = {model: {group_of(q): q.host_key for q in energy_quantities(plan)} for model, plan in plans.items()}
+    for group, d in decisions.items():
+        if not d.dft:
+            continue
+        chosen: list[tuple[float, int, str, CalcDoc]] = []
+        for site in d.selected:
+            options = []
+            for order, (model, candidates) in enumerate(d.rankings.items()):
+                c = next((c for c in candidates if c.site == site), None)
+                if c is None or c.energy is None or c.anomalies or c.calc_key not in screens[model]:
+                    continue
+                if choice in ("lowest", model):
+                    options.append((c.binding if c.binding is not None else float("inf"), order, model,
+                                    screens[model][c.calc_key][0]))
+            if choice == "cold" or not options:
+                d.starts[site] = "built geometry" + ("" if choice == "cold" else " (no valid MLIP minimum)")
+                continue
+            best = min(options, key=lambda o: o[:2])
+            out[(group, best[3].label)] = best[3]
+            d.starts[site] = f"{best[2]} minimum ({best[3].calc_key})"
+            chosen.append(best)
+        if chosen:
+            model = min(chosen, key=lambda o: o[:2])[2]
+            host = screens[model].get(hosts[model].get(group), (None, None))[0]
+            if host is not None and host.state == "successful":
+                out[(group, host.label)] = host
+                d.starts["(host)"] = f"{model} minimum ({host.calc_key})"
+    return out
+
+
+def single_point_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]]:
+    """The sites DFT single-points: the candidates with an MLIP minimum to start from."""
+    return {g: {s for s in d.selected if "minimum" in d.starts.get(s, "")} if d.dft else set()
+            for g, d in decisions.items()}
+
+
+def record_single_points(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[str, tuple[CalcDoc, str]],
+                         relax_top: int) -> None:
+    """The DFT single-point ranking of each group, and (verify single_point) the sites DFT relaxes: the
+    best ``relax_top`` by single-point energy, and every candidate without an MLIP minimum (from the
+    built geometry: a single point there means nothing)."""
+    energies: dict[Group, dict[str, float]] = defaultdict(dict)
+    for q in energy_quantities(plan):
+        doc = calcs.get(q.complex_key, (None, None))[0]
+        if doc is not None and doc.state == "successful":
+            energies[group_of(q)][q.site] = doc.energy
+    for group, d in decisions.items():
+        if not d.dft:
+            continue
+        sites = energies.get(group, {})
+        if sites:
+            low = min(sites.values())
+            d.single_points = sorted(((s, round(e - low, 6)) for s, e in sites.items()), key=lambda x: (x[1], x[0]))
+        for position, (site, above) in enumerate(d.single_points[:relax_top]):
+            d.relaxed[site] = f"DFT single point rank {position + 1} ({above:+.3f} eV)"
+        for site in d.selected:
+            if "minimum" not in d.starts.get(site, ""):
+                d.relaxed[site] = "no valid MLIP minimum to single-point: relaxed from the built geometry"
 
 
 def _votes(c: Candidate, rules: AnomalyRules) -> bool:
     return rules.flagged == "vote" or not c.anomalies
 
 
-def allowed_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]]:
-    return {g: set(d.selected) for g, d in decisions.items()}
+def allowed_sites(decisions: dict[Group, GroupDecision], verify: str = "relax") -> dict[Group, set[str]]:
+    """The sites DFT relaxes, per group (none for a group the host-level selection keeps at MLIP)."""
+    return {g: set(d.relaxed if verify == "single_point" else d.selected) if d.dft else set()
+            for g, d in decisions.items()}
 
 
 def record_dft(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[str, tuple[CalcDoc, str]],

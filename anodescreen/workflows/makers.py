@@ -29,8 +29,18 @@ from anodescreen.properties import KINDS
 from anodescreen.properties.formation_energy import add_formation
 from anodescreen.structures.sites import add_adsorbate, adsorption_sites, structure_label
 from anodescreen.workflows.calcs import CalculationMaker
-from anodescreen.workflows.funnel import GroupDecision, allowed_sites, decide, rank, record_dft, screen_engine
+from anodescreen.errors import AnodescreenError
+from anodescreen.workflows.funnel import (
+    GroupDecision,
+    allowed_sites,
+    decide,
+    rank,
+    record_dft,
+    screen_engine,
+    warm_starts,
+)
 from anodescreen.workflows.harvest import derive_rows
+from anodescreen.workflows.plan import Selection, add_selected
 from anodescreen.workflows.spec import AnomalyRules, FunnelSpec
 
 
@@ -58,15 +68,14 @@ class BindingEnergyMaker(Maker):
         return plan_flow(plan, f"{self.name} {plan.hosts[0][0].info.label}/{element}")
 
     def plan(self, host: Structure, element: str, engine: Engine | None = None,
-             references: tuple[str, ...] | None = None, keep: dict | None = None) -> Plan:
-        """Calculations and quantities (``keep``: a funnel's allowed sites per group)."""
+             references: tuple[str, ...] | None = None, selection: Selection | None = None) -> Plan:
+        """Calculations and quantities (``selection``: a funnel's sites and warm starts)."""
         plan = Plan(None, engine or self.engine)
         refs = add_alkali_references(plan, element, list(self.references if references is None else references))
-        info = _custom(host, self.metal)
         complexes = [(s.label, add_adsorbate(host, element, s))
                      for s in adsorption_sites(host, self.region, self.centre, self.max_distance)]
-        add_host(plan, Host(info, host, self.region, self.centre, self.max_distance), element, refs,
-                 [KINDS["binding_energy"]], complexes, (keep or {}).get((info.label, self.region, element)))
+        add_selected(plan, Host(_custom(host, self.metal), host, self.region, self.centre, self.max_distance),
+                     element, refs, [KINDS["binding_energy"]], complexes, selection)
         return plan
 
 
@@ -82,6 +91,9 @@ class BindingFunnelMaker(BindingEnergyMaker):
     funnel: FunnelSpec = field(default_factory=FunnelSpec)
 
     def make(self, host: Structure, element: str) -> Flow:
+        if self.funnel.verify != "relax":
+            raise AnodescreenError("the funnel Maker verifies by DFT relaxation (verify: relax); campaigns run "
+                                   "the single-point tiers", "funnel.verify")
         jobs, outputs = [], {}
         for model in self.funnel.screen:
             plan = self.plan(host, element, screen_engine(self.funnel, model), references=())
@@ -96,12 +108,14 @@ class BindingFunnelMaker(BindingEnergyMaker):
     @job
     def choose(self, host: Structure, element: str, outputs: dict[str, dict]) -> Response:
         """Rank the screening relaxations, decide which sites go to DFT, and run those."""
-        rankings = {}
+        rankings, plans, screens = {}, {}, {}
         for model, docs in outputs.items():
-            plan = self.plan(host, element, screen_engine(self.funnel, model), references=())
-            rankings[model] = rank(plan, {k: (calc_doc(d), "") for k, d in docs.items()}, self.funnel.anomalies)
+            plans[model] = self.plan(host, element, screen_engine(self.funnel, model), references=())
+            screens[model] = {k: (calc_doc(d), "") for k, d in docs.items()}
+            rankings[model] = rank(plans[model], screens[model], self.funnel.anomalies)
         decisions = decide(rankings, self.funnel)
-        dft = self.plan(host, element, keep=allowed_sites(decisions))
+        starts = warm_starts(decisions, screens, plans, self.funnel.warm_start)
+        dft = self.plan(host, element, selection=Selection(allowed_sites(decisions), starts))
         flow = plan_flow(dft, f"{self.name} DFT", [d.model_dump(mode="json") for d in decisions.values()],
                          self.funnel.anomalies.model_dump())
         return Response(replace=flow)

@@ -9,10 +9,16 @@ same quantities (by row identity), which is what makes a re-run compute nothing 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
+from pymatgen.core import Structure
+
 from anodescreen.core.host import Host
 from anodescreen.core.plan import Plan, add_alkali_references, add_host
 from anodescreen.core.property import Calcs, Followup, RowKind
+from anodescreen.db.schema import CalcDoc
 from anodescreen.engines.base import Engine
+from anodescreen.errors import AnodescreenError
 from anodescreen.hosts import FAMILIES
 from anodescreen.properties import PROPERTIES
 from anodescreen.workflows.spec import CampaignSpec
@@ -31,13 +37,24 @@ def host_complexes(host: Host, metal: str):
     return FAMILIES[host.info.family].complexes(host, metal)
 
 
-def plan_campaign(spec: CampaignSpec, engine: Engine | None = None, allowed: dict[Group, set[str]] | None = None
-                  ) -> Plan:
-    """All calculations and quantities of the relaxation stage of ``spec``.
+@dataclass(frozen=True)
+class Selection:
+    """What a funnel's DFT stage computes: per group the sites to keep (a group not named keeps every
+    site, an empty set drops the group and its host), the screening relaxation each structure starts
+    from ((group, structure label) → stored doc; the others start from the built geometry), and the task
+    (``static``: single points)."""
 
-    ``allowed`` maps (host label, region, element) to the sites to keep (a funnel's choice);
-    groups it does not name keep every site.
-    """
+    sites: dict[Group, set[str]]
+    starts: dict[tuple[Group, str], CalcDoc] = field(default_factory=dict)
+    task: str = "relax"
+
+    def key(self) -> list:
+        return [sorted((list(g), sorted(s)) for g, s in self.sites.items()),
+                sorted((list(g), label, doc.calc_key) for (g, label), doc in self.starts.items()), self.task]
+
+
+def plan_campaign(spec: CampaignSpec, engine: Engine | None = None, selection: Selection | None = None) -> Plan:
+    """All calculations and quantities of the relaxation stage of ``spec`` (``selection``: a funnel's)."""
     plan = Plan(spec, engine or spec.engine)
     for prop in spec.properties:
         if prop.plan_spec is not None:
@@ -47,10 +64,37 @@ def plan_campaign(spec: CampaignSpec, engine: Engine | None = None, allowed: dic
         refs = add_alkali_references(plan, metal, spec.references)
         for host in expand_hosts(spec, metal):
             kinds = complex_kinds(spec, host)
-            if kinds:
-                keep = (allowed or {}).get((host.info.label, host.region, metal))
-                add_host(plan, host, metal, refs, kinds, host_complexes(host, metal), keep)
+            if not kinds:
+                continue
+            add_selected(plan, host, metal, refs, kinds, host_complexes(host, metal), selection)
     return plan
+
+
+def add_selected(plan: Plan, host: Host, metal: str, refs: dict[str, str], kinds: list[RowKind],
+                 complexes: list, selection: Selection | None) -> None:
+    """:func:`~anodescreen.core.plan.add_host` of the part of ``host`` a funnel's ``selection`` keeps, each
+    structure at the screening minimum it starts from."""
+    if selection is None:
+        add_host(plan, host, metal, refs, kinds, complexes)
+        return
+    group = (host.info.label, host.region, metal)
+    starts = {label: doc for (g, label), doc in selection.starts.items() if g == group}
+    if host.info.label in starts:
+        host = replace(host, structure=warm_started(host.structure, starts[host.info.label]))
+    complexes = [(site, warm_started(s, starts[s.properties["label"]]) if s.properties["label"] in starts else s)
+                 for site, s in complexes]
+    add_host(plan, host, metal, refs, kinds, complexes, selection.sites.get(group), selection.task,
+             {label: doc.calc_key for label, doc in starts.items()})
+
+
+def warm_started(built: Structure, doc: CalcDoc) -> Structure:
+    """``built`` (its labels, flags and moments) at the relaxed positions of ``doc``, a relaxation of it."""
+    relaxed = Structure.from_dict(doc.structure)
+    if [s.species_string for s in relaxed] != [s.species_string for s in built]:
+        raise AnodescreenError(f"the stored relaxation {doc.calc_key} of {doc.label} has other atoms than "
+                               "its structure today: re-run the screens", "funnel")
+    return Structure(relaxed.lattice, built.species, relaxed.cart_coords, coords_are_cartesian=True,
+                     site_properties=built.site_properties, properties=built.properties)
 
 
 def complex_kinds(spec: CampaignSpec, host: Host) -> list[RowKind]:

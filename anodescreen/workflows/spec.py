@@ -43,15 +43,67 @@ class AnomalyRules(_Strict):
                               "flagged results are dropped; vote: they rank like any other")
 
 
+class HostSelection(_Strict):
+    """Which hosts (host × alkali groups) go to DFT at all, by the screens' best binding energies
+    (MLIP values against the alkali's first requested reference). A group goes if it passes a rule
+    that is set, or the potentials disagree on its best site, or a flagged relaxation could hide it."""
+
+    top_n: int | None = Field(None, ge=1, description="per alkali, the N groups with the most favourable best "
+                                                      "energy by any one potential")
+    window: tuple[float, float] | None = Field(
+        None, description="[low, high] eV: groups whose best energy by any potential lies inside (lithiophilic, "
+                          "but not so strongly bound that the metal cannot leave)")
+
+    @model_validator(mode="after")
+    def _a_rule(self) -> HostSelection:
+        if self.top_n is None and self.window is None:
+            raise AnodescreenError("host selection needs top_n and/or window", "funnel.hosts")
+        if self.window is not None and self.window[0] >= self.window[1]:
+            raise AnodescreenError(f"window {list(self.window)} must be [low, high] with low < high",
+                                   "funnel.hosts.window")
+        return self
+
+
+#: how the funnel's DFT checks the candidates
+Verify = Literal["relax", "single_point", "single_point_only"]
+
+
 class FunnelSpec(_Strict):
-    """Which potentials screen, and how many sites each lets through."""
+    """Which potentials screen, how many sites each lets through, and how DFT verifies them."""
 
     screen: list[Literal["CHGNet", "SevenNet"]] = Field(["CHGNet", "SevenNet"], min_length=1)
-    top_k: int = Field(2, ge=1, description="best sites per potential sent to DFT")
-    margin: float = Field(0.10, ge=0, description="also every site within this of a potential's best (eV)")
+    top_k: int = Field(2, ge=1, description="verify relax: best sites per potential sent to DFT")
+    margin: float = Field(0.10, ge=0, description="verify relax: also every site within this of a potential's "
+                                                  "best (eV)")
+    verify: Verify = Field(
+        "relax", description="relax: DFT relaxes the candidates; single_point: DFT single points on the MLIP "
+                             "minima of the (wider) single-point candidates, then DFT relaxes the best relax_top "
+                             "of them; single_point_only: the single points are the result (rows marked as "
+                             "single points on MLIP geometries)")
+    single_point_top_k: int = Field(4, ge=1, description="single-point tiers: best sites per potential")
+    single_point_margin: float = Field(0.30, ge=0, description="single-point tiers: also every site within this "
+                                                               "of a potential's best (eV)")
+    relax_top: int = Field(1, ge=1, description="verify single_point: sites per group DFT relaxes, lowest DFT "
+                                                "single point first")
+    warm_start: Literal["lowest", "cold", "CHGNet", "SevenNet"] = Field(
+        "lowest", description="DFT starts each site from: lowest, the MLIP minimum with the most favourable "
+                              "energy over the potentials whose minimum is valid; a potential's name, its "
+                              "minimum; cold, the built geometry. A site without a valid minimum starts cold")
+    hosts: HostSelection | None = Field(None, description="send only some hosts to DFT (the others keep their "
+                                                          "MLIP rows)")
     fmax: float = Field(0.05, gt=0, description="MLIP force convergence (eV/Å)")
     max_steps: int = Field(300, gt=0)
     anomalies: AnomalyRules = AnomalyRules()
+
+    @model_validator(mode="after")
+    def _warm_start_screens(self) -> FunnelSpec:
+        if self.warm_start not in ("lowest", "cold") and self.warm_start not in self.screen:
+            raise AnodescreenError(f"warm_start {self.warm_start} is not one of the screening potentials "
+                                   f"{', '.join(self.screen)}", "funnel.warm_start")
+        if self.verify != "relax" and self.warm_start == "cold":
+            raise AnodescreenError(f"verify {self.verify} single-points the MLIP minima: warm_start cannot be cold",
+                                   "funnel.warm_start")
+        return self
 
 
 class Adsorbate(_Strict):
@@ -113,6 +165,9 @@ class _CampaignFields(_Strict):
         if self.funnel is not None and self.engine.name == "mlip":
             raise AnodescreenError("a funnel screens with MLIPs for a DFT engine: set engine.name to cp2k or vasp",
                                    "funnel")
+        if self.funnel is not None and self.funnel.verify == "single_point_only" and self.has_followups:
+            raise AnodescreenError("funnel verify single_point_only relaxes nothing at DFT, so NEB, charges and "
+                                   "SAC loading have no DFT geometries: use verify single_point", "funnel.verify")
         return self
 
 

@@ -1,13 +1,14 @@
 """A campaign as a sequence of stages, and the one stage runner every launcher uses.
 
 Without a funnel: ``compute`` (every site at the campaign's engine). With one: ``screen
-<model>`` per potential, then ``DFT <engine>`` on the sites the potentials chose. Then the
-stages the requested properties add before their follow-ups (``NEB endpoints``: every hop
-endpoint relaxed once) and, if any property has a follow-up (NEB, charges, SAC loading
-with 2+ atoms), ``NEB and charges`` on the relaxations of the relaxation stage. A stage's
-plan depends only on the spec and the stored calculations of the stages before it, so
-every launcher (local, FireWorks, jobflow-remote) runs the same stages and a stage can be
-planned again anywhere, at any time, with the same result.
+<model>`` per potential, then (``verify`` single_point or single_point_only) ``DFT single
+points`` on the candidates' MLIP minima, then (unless single_point_only) ``DFT <engine>``, which
+relaxes the chosen sites from their MLIP minima. Then the stages the requested properties add
+before their follow-ups (``NEB endpoints``: every hop endpoint relaxed once) and, if any property
+has a follow-up (NEB, charges, SAC loading with 2+ atoms), ``NEB and charges`` on the relaxations
+of the relaxation stage. A stage's plan depends only on the spec and the stored calculations of
+the stages before it, so every launcher (local, FireWorks, jobflow-remote) runs the same stages
+and a stage can be planned again anywhere, at any time, with the same result.
 
 :class:`Stages` holds the policy once: which calculations a stage still needs (reuse,
 retry), and what follows it (harvest of its rows, the funnel's decisions). Launchers only
@@ -30,13 +31,17 @@ from anodescreen.workflows.funnel import (
     energy_quantities,
     rank,
     record_dft,
+    record_single_points,
     screen_engine,
+    single_point_sites,
+    warm_starts,
 )
 from anodescreen.workflows.harvest import HarvestReport, harvest
-from anodescreen.workflows.plan import plan_campaign, plan_followups, prepare_stages
+from anodescreen.workflows.plan import Selection, plan_campaign, plan_followups, prepare_stages
 from anodescreen.workflows.spec import CampaignSpec
 
 FOLLOWUP_STAGE = "NEB and charges"
+SINGLE_POINTS = "DFT single points"
 
 
 @dataclass
@@ -67,12 +72,11 @@ class Stages:
         self.names = stage_names(spec)
         self._plans: dict[str, Plan] = {}
 
-    def relaxations(self, engine: Engine, allowed: dict | None = None) -> Plan:
-        """``plan_campaign`` at ``engine`` (``allowed``: a funnel's sites), built once."""
-        key = json.dumps([engine.model_dump(mode="json"), sorted((list(g), sorted(s)) for g, s in
-                                                                 (allowed or {}).items())])
+    def relaxations(self, engine: Engine, selection: Selection | None = None) -> Plan:
+        """``plan_campaign`` at ``engine`` (``selection``: a funnel's), built once."""
+        key = json.dumps([engine.model_dump(mode="json"), selection.key() if selection else None])
         if key not in self._plans:
-            self._plans[key] = plan_campaign(self.spec, engine, allowed)
+            self._plans[key] = plan_campaign(self.spec, engine, selection)
         return self._plans[key]
 
     def plan(self, index: int) -> Plan:
@@ -82,8 +86,10 @@ class Stages:
             return self.relaxations(self.spec.engine)
         if name.startswith("screen "):
             return self.relaxations(screen_engine(self.spec.funnel, name.removeprefix("screen ")))
+        if name == SINGLE_POINTS:
+            return self.relaxations(self.spec.engine, self._single_points(self.decisions())[0])
         if name.startswith("DFT "):
-            return self.relaxations(self.spec.engine, allowed_sites(self.decisions()))
+            return self.relaxations(self.spec.engine, self._dft(self.decisions()))
         base = self.plan(self._relaxation_index())
         calcs = stored_calcs(self.stores, list(base.calcs))
         follow = plan_followups(base, calcs)
@@ -97,7 +103,8 @@ class Stages:
 
     def _relaxation_index(self) -> int:
         """The last stage whose relaxations the follow-ups build on (compute, or the funnel's DFT)."""
-        return max(i for i, n in enumerate(self.names) if n == "compute" or n.startswith("DFT "))
+        return max(i for i, n in enumerate(self.names) if n == "compute" or
+                   (n.startswith("DFT ") and n != SINGLE_POINTS))
 
     def work(self, index: int, retry_failed: bool = False) -> StageWork:
         """Stage ``index``'s plan and the calculations of it still to run (the campaign is recorded first)."""
@@ -122,22 +129,48 @@ class Stages:
             doc["funnel"] = old["funnel"]
         self.stores.campaigns.update([doc], key="name")
 
-    def decisions(self) -> dict:
-        """Which sites go to DFT, from the stored screening relaxations of every potential."""
+    def decisions(self) -> tuple[dict, dict]:
+        """Which sites go to DFT, from the stored screening relaxations of every potential, and the
+        screening relaxation each DFT calculation starts from."""
         funnel = self.spec.funnel
-        rankings = {}
+        plans, screens, rankings = {}, {}, {}
         for model in funnel.screen:
-            plan = self.relaxations(screen_engine(funnel, model))
-            rankings[model] = rank(plan, stored_calcs(self.stores, [q.complex_key for q in plan.quantities]),
-                                   funnel.anomalies)
-        return decide(rankings, funnel)
+            plans[model] = plan = self.relaxations(screen_engine(funnel, model))
+            screens[model] = stored_calcs(self.stores, sorted({k for q in energy_quantities(plan)
+                                                               for k in q.input_keys()}))
+            rankings[model] = rank(plan, screens[model], funnel.anomalies)
+        decisions = decide(rankings, funnel)
+        return decisions, warm_starts(decisions, screens, plans, funnel.warm_start)
+
+    def _single_points(self, decided: tuple[dict, dict]) -> tuple[Selection, dict]:
+        decisions, starts = decided
+        return Selection(single_point_sites(decisions), starts, "static"), decisions
+
+    def _dft(self, decided: tuple[dict, dict]) -> Selection:
+        """What the DFT relaxation stage relaxes; with verify single_point, from the stored single points."""
+        decisions, starts = decided
+        verify = self.spec.funnel.verify
+        if verify == "single_point":
+            self._record_single_points(decided)
+        return Selection(allowed_sites(decisions, verify), starts)
+
+    def _record_single_points(self, decided: tuple[dict, dict]) -> None:
+        selection, decisions = self._single_points(decided)
+        plan = self.relaxations(self.spec.engine, selection)
+        record_single_points(decisions, plan, stored_calcs(self.stores, [q.complex_key for q in plan.quantities]),
+                             self.spec.funnel.relax_top)
 
     def record_funnel(self) -> list[GroupDecision]:
-        """After the DFT stage: the funnel's decisions with the DFT ranking, stored in the campaign document."""
-        decisions = self.decisions()
-        dft = self.relaxations(self.spec.engine, allowed_sites(decisions))
-        keys = [q.complex_key for q in energy_quantities(dft)]
-        record_dft(decisions, dft, stored_calcs(self.stores, keys), self.spec.funnel.anomalies)
+        """After a DFT stage: the funnel's decisions with the DFT single-point and relaxed rankings, stored
+        in the campaign document."""
+        decided = self.decisions()
+        decisions = decided[0]
+        if self.spec.funnel.verify != "relax":
+            self._record_single_points(decided)
+        if self.spec.funnel.verify != "single_point_only":
+            dft = self.relaxations(self.spec.engine, self._dft(decided))
+            keys = [q.complex_key for q in energy_quantities(dft)]
+            record_dft(decisions, dft, stored_calcs(self.stores, keys), self.spec.funnel.anomalies)
         funnel = list(decisions.values())
         self.stores.campaigns.update([{"name": self.spec.name, "spec": self.spec.model_dump(mode="json"),
                                        "funnel": [d.model_dump(mode="json") for d in funnel]}], key="name")
@@ -164,7 +197,10 @@ def stage_names(spec: CampaignSpec) -> list[str]:
     if spec.funnel is None:
         names = ["compute"]
     else:
-        names = [f"screen {model}" for model in spec.funnel.screen] + [f"DFT {spec.engine.name}"]
+        verify = spec.funnel.verify
+        names = [f"screen {model}" for model in spec.funnel.screen] + (
+            [SINGLE_POINTS] if verify != "relax" else []) + (
+            [f"DFT {spec.engine.name}"] if verify != "single_point_only" else [])
     if spec.has_followups:
         names += [stage for stage, _ in prepare_stages(spec)] + [FOLLOWUP_STAGE]
     return names

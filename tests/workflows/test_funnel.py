@@ -10,7 +10,7 @@ from anodescreen.engines import MLIPEngine
 from anodescreen.structures import add_adsorbate, adsorption_sites, graphene, sac_site
 from anodescreen.workflows.funnel import Candidate, anomalies, decide, rank, record_dft
 from anodescreen.core.plan import Plan, Quantity
-from anodescreen.workflows.plan import plan_campaign
+from anodescreen.workflows.plan import Selection, plan_campaign
 from anodescreen.workflows.spec import AnomalyRules, CampaignSpec, FunnelSpec
 
 GROUP = ("Fe-N4@G(4x4)", "top", "Li")
@@ -167,7 +167,7 @@ def test_the_dft_plan_keeps_only_the_chosen_sites_and_every_shared_calculation()
     everything = plan_campaign(spec, spec.engine)
     group = {(q.host.label, q.region, q.adsorbate.element) for q in everything.quantities}
     assert len(group) == 1 and len(everything.quantities) == 3  # top, bridge, hollow
-    chosen = plan_campaign(spec, spec.engine, {group.pop(): {everything.quantities[0].site}})
+    chosen = plan_campaign(spec, spec.engine, Selection({group.pop(): {everything.quantities[0].site}}))
     assert [q.site for q in chosen.quantities] == [everything.quantities[0].site]
     assert len(everything.calcs) - len(chosen.calcs) == 2  # host and both references stay
     assert all(chosen.engine.level_of_theory().engine == "cp2k" for _ in chosen.calcs)
