@@ -50,12 +50,7 @@ def run(
         for line in h.notes:
             out.print(f"  {line}", highlight=False)
     for d in result.funnel:
-        total = len(next(iter(d.rankings.values()), []))
-        best = ", ".join(f"{m}: {s}" for m, s in d.best.items())
-        dft = f"; DFT best {d.dft_ranking[0][0]}" if d.dft_ranking else ""
-        warn = " [potentials disagree]" if d.disagree else ""
-        out.print(f"funnel {d.host} {d.region} {d.element}: {len(d.selected)}/{total} sites to DFT "
-                  f"({best}{dft}){warn}", highlight=False)
+        out.print(f"funnel {d.host} {d.region} {d.element}: {d.summary()}", highlight=False)
         for line in d.dft_flags():
             out.print(f"  {line}", highlight=False)
     stores.close()
@@ -120,7 +115,6 @@ def status(db_config: Path | None = DbConfig,
             missed = [m for m, ok in d.dft_best_matches.items() if not ok]
             notes = (["potentials disagree on the best site"] if d.disagree else []) \
                 + ([f"DFT best differs from {', '.join(missed)}"] if missed else []) + d.dft_flags()
-            if notes:
-                out.print(f"funnel {doc['name']} {d.host} {d.region} {d.element}: {'; '.join(notes)} "
-                          f"(MLIP best {d.best}; sent {sorted(d.selected)})", highlight=False)
+            out.print(f"funnel {doc['name']} {d.host} {d.region} {d.element}: {d.summary()}"
+                      + (f"; {'; '.join(notes)}" if notes else ""), highlight=False)
     stores.close()

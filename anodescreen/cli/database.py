@@ -109,7 +109,8 @@ def report(
     stores = open_store(db_config)
     try:
         shown = write_report(stores.results, output, report_sections(), {"campaign": campaign} | parse_where(where),
-                             title=f"anodescreen: {campaign}" if campaign else None)
+                             title=f"anodescreen: {campaign}" if campaign else None,
+                             funnel=funnel_table(stores, campaign))
     finally:
         stores.close()
     out.print(f"{output}: {shown['rows']} rows, {shown['figures']} figures", highlight=False)
@@ -141,3 +142,14 @@ def show(row_id: str = typer.Argument(..., help="row id or a unique prefix of it
     doc = get_row(stores.results, row_id)
     stores.close()
     print(json.dumps(doc, indent=1, default=str))
+
+
+def funnel_table(stores, campaign: str | None) -> list[list[str]]:
+    """One report row per funnel group of the stored campaigns (or of ``campaign``)."""
+    from anodescreen.workflows.funnel import GroupDecision
+
+    rows = []
+    for doc in stores.campaigns.query({"name": campaign} if campaign else {}, properties=["name", "funnel"]):
+        for d in map(GroupDecision.model_validate, doc.get("funnel") or []):
+            rows.append([doc["name"], d.host, d.region, d.element, "DFT" if d.dft else "MLIP only", d.summary()])
+    return sorted(rows)

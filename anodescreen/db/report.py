@@ -182,10 +182,12 @@ def _section(section: Section, docs: list[dict]) -> str:
 
 
 def write_report(results: Store, path: str | Path, sections: list[tuple[Section, tuple[str, ...]]],
-                 filters: dict | None = None, title: str | None = None) -> dict:
+                 filters: dict | None = None, title: str | None = None,
+                 funnel: list[list[str]] | None = None) -> dict:
     """Write the HTML report of the rows matching ``filters``; counts of what it shows.
 
-    ``sections``: each section with the row kinds it shows, in page order.
+    ``sections``: each section with the row kinds it shows, in page order; ``funnel``: one row per funnel
+    group (campaign, host, region, alkali, where it went, why), shown as its own section.
     """
     import matplotlib
 
@@ -204,6 +206,9 @@ def write_report(results: Store, path: str | Path, sections: list[tuple[Section,
     bodies = [(section.title, _section(section, [d for k in kinds for d in by_kind.get(k, [])]))
               for section, kinds in sections]
     bodies.append(("Parity with literature", _parity_section(docs)))
+    if funnel:
+        bodies.append(("Funnel: which hosts went to DFT and why",
+                       _table(["campaign", "host", "region", "alkali", "computed at", "decision"], funnel)))
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p>{len(docs)} rows ({html.escape(selection)}); written {now():%Y-%m-%d %H:%M} UTC. "

@@ -41,6 +41,8 @@ class MLIPEngine(EngineModel):
     fmax: float = Field(0.05, gt=0, description="force convergence (eV/Å)")
     max_steps: int = Field(300, gt=0, description="ionic steps before a relaxation fails")
     optimizer: Literal["BFGS", "FIRE", "LBFGS"] = "BFGS"  # 46 vs 121 steps for Li on Fe-N4
+    batch_size: int = Field(1, ge=1, description="relaxations per batched force evaluation (BFGS, local runs; "
+                                                 "the same minima as one at a time, so not in the calc key)")
 
     def level_of_theory(self) -> LevelOfTheory:
         _, package, tag, _ = POTENTIALS[self.model]
@@ -72,6 +74,47 @@ class MLIPEngine(EngineModel):
         ff_name, _, _, calculator_kwargs = POTENTIALS[self.model]
         with contextlib.redirect_stdout(io.StringIO()):
             return ase_calculator(ff_name, **calculator_kwargs)
+
+    @property
+    def batches(self) -> bool:
+        """Whether relaxations run together (:meth:`run_batch`)."""
+        return self.batch_size > 1 and self.optimizer == "BFGS"
+
+    def evaluate(self, structures: list[Structure]) -> list[tuple[float, np.ndarray]]:
+        """Energy (eV) and forces (eV/Å) of each structure: CHGNet in batches of ``batch_size``, other
+        potentials one by one through their ASE calculator."""
+        if self.model == "CHGNet":
+            with contextlib.redirect_stdout(io.StringIO()):
+                out = self._model.predict_structure(structures, task="ef", batch_size=self.batch_size)
+            out = [out] if isinstance(out, dict) else out
+            return [(float(o["e"]) * len(s), np.asarray(o["f"])) for o, s in zip(out, structures,
+                                                                                               strict=True)]
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        results = []
+        for s in structures:
+            atoms = AseAtomsAdaptor.get_atoms(s)
+            atoms.calc = self._model
+            results.append((float(atoms.get_potential_energy()), np.asarray(atoms.get_forces())))
+        return results
+
+    @cached_property
+    def _model(self):
+        if self.model == "CHGNet":
+            from chgnet.model import CHGNet
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                return CHGNet.load(verbose=False)
+        return self.calculator()
+
+    def run_batch(self, structures: list[Structure]) -> list[EngineResult]:
+        """Relax (positions) every structure together (:func:`~anodescreen.engines.batch.relax_together`)."""
+        from anodescreen.engines.batch import relax_together
+
+        return [EngineResult(energy=r["energy"], structure=r["structure"], converged=r["converged"],
+                             n_steps=r["n_steps"], max_force=r["max_force"], forces=r["forces"].tolist(),
+                             energies=r["energies"])
+                for r in relax_together(structures, self.evaluate, self.fmax, self.max_steps)]
 
     def run(self, structure: Structure, task: Task, workdir: Path | None = None) -> EngineResult:
         """Run ``task`` on ``structure``; the potential is loaded once per engine."""

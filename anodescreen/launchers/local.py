@@ -22,7 +22,7 @@ from jobflow import run_locally
 
 from anodescreen.db.stores import StoreConfig, Stores, open_stores
 from anodescreen.engines.base import Engine
-from anodescreen.workflows.calcs import CalculationMaker
+from anodescreen.workflows.calcs import CalculationMaker, computed_job, run_engine_batch
 from anodescreen.core.plan import Plan
 from anodescreen.workflows.funnel import GroupDecision
 from anodescreen.workflows.harvest import HarvestReport, harvest
@@ -111,8 +111,25 @@ def _run_one(request, engine: Engine, stores: Stores, root_dir) -> tuple[str, st
     return request.label, None if doc.state == "successful" else doc.reason
 
 
+def _run_batch(requests: list, engine: Engine, stores: Stores, root_dir):
+    """Relax ``requests`` together and store each record as its own job."""
+    for request, doc in zip(requests, run_engine_batch(requests, engine), strict=True):
+        calc = computed_job(doc)
+        calc.name = f"{request.task} {request.label}"
+        calc.metadata = {"calc_key": doc.calc_key, "label": request.label, "batched": len(requests)}
+        run_locally(calc, store=stores.jobstore, log=False, root_dir=root_dir, create_folders=False,
+                    ensure_success=False)
+        yield request.label, None if doc.state == "successful" else doc.reason
+
+
 def _execute(todo: list, engine: Engine, stores: Stores, workers: int, root_dir):
-    """Yield (label, failure reason or None) for each calculation as it finishes."""
+    """Yield (label, failure reason or None) for each calculation as it finishes; an engine that batches
+    (``batch_size`` > 1) relaxes its relaxations together, in this process."""
+    if getattr(engine, "batches", False):
+        relax = [r for r in todo if r.task == "relax"]
+        for start in range(0, len(relax), engine.batch_size):
+            yield from _run_batch(relax[start:start + engine.batch_size], engine, stores, root_dir)
+        todo = [r for r in todo if r.task != "relax"]
     if workers <= 1 or len(todo) <= 1:
         for request in todo:
             yield _run_one(request, engine, stores, root_dir)

@@ -19,10 +19,10 @@ from anodescreen.engines.base import vacuum_axes
 from anodescreen.properties import TASKS
 
 
-def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None) -> CalcDoc:
-    """Run one calculation in ``workdir/<calc_key>``; a failure is returned as a failed record."""
+def _common(request: CalcRequest, engine: Engine) -> dict:
+    """The fields of a calculation's record that its request and engine decide."""
     lot = engine.level_of_theory()
-    common = {
+    return {
         "calc_key": request.key(engine),
         "label": request.label,
         "task": request.task,
@@ -35,6 +35,11 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
         "lot_key": lot.key,
         "relax_settings": engine.relax_settings,
     }
+
+
+def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None) -> CalcDoc:
+    """Run one calculation in ``workdir/<calc_key>``; a failure is returned as a failed record."""
+    common = _common(request, engine)
     start = time.perf_counter()
     folder = (workdir or Path.cwd()) / common["calc_key"]
     try:
@@ -45,14 +50,34 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
             return CalcDoc(state="failed" if reason else "successful", reason=reason,
                            elapsed_s=time.perf_counter() - start, **fields, **common)
         result = engine.run(request.structure, request.task, folder)
-    except EngineError as exc:  # retries exhausted: record what was tried
-        return CalcDoc(state="failed", reason=str(exc), attempts=exc.attempts,
-                       elapsed_s=time.perf_counter() - start, **common)
     except Exception as exc:  # the engine's failure is data: record it, carry on
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        reason = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
-        return CalcDoc(state="failed", reason=reason, elapsed_s=time.perf_counter() - start, **common)
-    elapsed = time.perf_counter() - start
+        return _failed(common, exc, time.perf_counter() - start)
+    return _result_doc(request, result, common, time.perf_counter() - start)
+
+
+def run_engine_batch(requests: list[CalcRequest], engine: MLIPEngine) -> list[CalcDoc]:
+    """Relax ``requests`` together (:meth:`MLIPEngine.run_batch`); each record gets its share of the wall time."""
+    commons = [_common(r, engine) for r in requests]
+    start = time.perf_counter()
+    try:
+        results = engine.run_batch([r.structure for r in requests])
+    except Exception as exc:
+        elapsed = (time.perf_counter() - start) / len(requests)
+        return [_failed(common, exc, elapsed) for common in commons]
+    elapsed = (time.perf_counter() - start) / len(requests)
+    return [_result_doc(r, result, common, elapsed) for r, result, common in zip(requests, results, commons,
+                                                                                  strict=True)]
+
+
+def _failed(common: dict, exc: Exception, elapsed: float) -> CalcDoc:
+    if isinstance(exc, EngineError):  # retries exhausted: record what was tried
+        return CalcDoc(state="failed", reason=str(exc), attempts=exc.attempts, elapsed_s=elapsed, **common)
+    last = traceback.extract_tb(exc.__traceback__)[-1]
+    reason = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
+    return CalcDoc(state="failed", reason=reason, elapsed_s=elapsed, **common)
+
+
+def _result_doc(request: CalcRequest, result, common: dict, elapsed: float) -> CalcDoc:
     _record_version(common, result.code_version)
     fields = {
         "energy": result.energy,
@@ -112,3 +137,9 @@ class CalculationMaker(Maker):
 @job(data="energies")
 def _calculation_job(request: CalcRequest, engine: Engine) -> CalcDoc:
     return run_engine(request, engine, Path.cwd())
+
+
+@job(data="energies")
+def computed_job(doc: CalcDoc) -> CalcDoc:
+    """A calculation run outside a job (a batched relaxation), stored like any other."""
+    return doc

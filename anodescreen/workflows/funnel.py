@@ -68,6 +68,21 @@ class GroupDecision(BaseModel):
     relaxed: dict[str, str] = Field(default_factory=dict, description="verify single_point: site → why DFT "
                                                                       "relaxes it")
 
+    def summary(self) -> str:
+        """One line: whether the group went to DFT and why, what DFT computed, and the bests."""
+        if not self.dft:
+            return f"kept at MLIP ({'; '.join(self.dft_reasons)})"
+        total = len(next(iter(self.rankings.values()), []))
+        best = ", ".join(f"{m}: {s}" for m, s in self.best.items())
+        parts = [f"{len(self.selected)}/{total} sites to DFT"]
+        if self.single_points:
+            parts.append(f"{len(self.single_points)} single points, {len(self.relaxed)} relaxed")
+        why = f" because {'; '.join(self.dft_reasons)}" if self.dft_reasons else ""
+        dft = f"; DFT best {self.dft_ranking[0][0]}" if self.dft_ranking else (
+            f"; lowest single point {self.single_points[0][0]}" if self.single_points else "")
+        warn = " [potentials disagree]" if self.disagree else ""
+        return f"{', '.join(parts)}{why} (MLIP best {best}{dft}){warn}"
+
     def dft_flags(self) -> list[str]:
         """One line per DFT geometry that breaks an anomaly rule."""
         return [f"DFT geometry of {site}: {'; '.join(found)}" for site, found in self.dft_anomalies.items()]
@@ -75,7 +90,7 @@ class GroupDecision(BaseModel):
 
 def screen_engine(funnel: FunnelSpec, model: str) -> MLIPEngine:
     """The ML potential ``model`` at the funnel's screening settings."""
-    return MLIPEngine(model=model, fmax=funnel.fmax, max_steps=funnel.max_steps)
+    return MLIPEngine(model=model, fmax=funnel.fmax, max_steps=funnel.max_steps, batch_size=funnel.batch_size)
 
 
 def energy_quantities(plan: Plan) -> list[Quantity]:

@@ -140,20 +140,33 @@ def test_run_query_rerun_on_the_embedded_store(tmp_path):
     assert "report.html: 3 rows, 1 figures" in report.stdout, report.stderr
 
 
-def test_status_reports_funnel_disagreements_and_flagged_dft_geometries(tmp_path):
+def test_status_reports_funnel_decisions_disagreements_and_flagged_dft_geometries(tmp_path):
     from anodescreen.db.stores import StoreConfig, open_stores
-    from anodescreen.workflows.funnel import GroupDecision
+    from anodescreen.workflows.funnel import Candidate, GroupDecision
 
-    decision = GroupDecision(host="Fe-N4@G(4x4)", region="top", element="Li", rankings={}, disagree=False,
+    ranking = {"CHGNet": [Candidate(site="N-top"), Candidate(site="Fe-top")]}
+    decision = GroupDecision(host="Fe-N4@G(4x4)", region="top", element="Li", rankings=ranking, disagree=False,
                              best={"CHGNet": "N-top"}, selected={"N-top": ["CHGNet rank 1"], "Fe-top": ["x"]},
                              dft_ranking=[("Fe-top", 0.0), ("N-top", 0.3)], dft_best_matches={"CHGNet": False},
-                             dft_anomalies={"N-top": ["Fe left its pocket (1.20 Å)"]})
+                             dft_anomalies={"N-top": ["Fe left its pocket (1.20 Å)"]},
+                             dft_reasons=["CHGNet host rank 1 of 2 (-1.000 eV)"])
+    kept = GroupDecision(host="Cu-N4@G(4x4)", region="top", element="Li", rankings=ranking, disagree=False,
+                         best={"CHGNet": "N-top"}, selected={"N-top": ["CHGNet rank 1"]}, dft=False,
+                         dft_reasons=["outside the host selection (top 1): keeps its MLIP rows"])
     stores = open_stores(StoreConfig(type="embedded", path=str(tmp_path / "anodescreen.db")))
-    stores.campaigns.update([{"name": "sac", "funnel": [decision.model_dump(mode="json")]}], key="name")
+    stores.campaigns.update([{"name": "sac", "funnel": [d.model_dump(mode="json") for d in (decision, kept)]}],
+                            key="name")
     stores.close()
     lines = [line for line in cli("status", cwd=tmp_path).stdout.splitlines() if line.startswith("funnel sac")]
-    assert lines == ["funnel sac Fe-N4@G(4x4) top Li: DFT best differs from CHGNet; DFT geometry of N-top: Fe left "
-                     "its pocket (1.20 Å) (MLIP best {'CHGNet': 'N-top'}; sent ['Fe-top', 'N-top'])"]
+    assert lines == [
+        "funnel sac Fe-N4@G(4x4) top Li: 2/2 sites to DFT because CHGNet host rank 1 of 2 (-1.000 eV) (MLIP best "
+        "CHGNet: N-top; DFT best Fe-top); DFT best differs from CHGNet; DFT geometry of N-top: Fe left its "
+        "pocket (1.20 Å)",
+        "funnel sac Cu-N4@G(4x4) top Li: kept at MLIP (outside the host selection (top 1): keeps its MLIP rows)"]
+    cli("report", "-o", "r.html", cwd=tmp_path)
+    page = (tmp_path / "r.html").read_text()
+    assert "<td>Cu-N4@G(4x4)</td><td>top</td><td>Li</td><td>MLIP only</td><td>kept at MLIP (outside" in page
+    assert "<td>Fe-N4@G(4x4)</td><td>top</td><td>Li</td><td>DFT</td><td>2/2 sites to DFT because" in page
 
 
 def test_where_filters_are_checked(tmp_path):

@@ -94,9 +94,12 @@ def test_cold_start_relaxes_from_the_built_geometry(memory_stores, tmp_path):
 
 
 def test_single_point_tier_sends_exactly_the_expected_sites(memory_stores, tmp_path):
-    spec = funnel_spec("sp", verify="single_point", single_point_top_k=2, single_point_margin=0.0, relax_top=1)
+    spec = funnel_spec("sp", verify="single_point", single_point_top_k=2, single_point_margin=0.0, relax_top=1,
+                       batch_size=4)
     assert stage_names(spec) == ["screen CHGNet", "screen SevenNet", SINGLE_POINTS, "DFT mlip"]
     report = run_campaign(spec, memory_stores, root_dir=tmp_path)
+    # the screens relaxed host and complexes in one batch per potential
+    assert memory_stores.jobstore.count({"metadata.batched": 4}) == 2 * 4
     (decision,) = report.funnel
     bindings = screen_bindings(spec, memory_stores)
     expected = {s for m in bindings for s, _ in sorted(bindings[m].items(), key=lambda kv: kv[1][0])[:2]}
