@@ -93,8 +93,9 @@ class FunnelSpec(_Strict):
                                                           "MLIP rows)")
     fmax: float = Field(0.05, gt=0, description="MLIP force convergence (eV/Å)")
     max_steps: int = Field(300, gt=0)
-    batch_size: int = Field(1, ge=1, description="screening relaxations per batched force evaluation (local "
-                                                 "runs; benchmarks/README.md measures when it pays)")
+    batch_size: int = Field(16, ge=1, description="screening relaxations per batched force evaluation (local "
+                                                  "runs; the same minima as one at a time, 2× the throughput at "
+                                                  "24 per batch on 2 cores: benchmarks/README.md)")
     anomalies: AnomalyRules = AnomalyRules()
 
     @model_validator(mode="after")
