@@ -66,7 +66,8 @@ def _short_relaxations(quantities: list[Quantity], calcs: Calcs) -> list[str]:
         if KINDS[q.kind].reference != "alkali" or q.complex_key not in calcs or q.host_key not in calcs:
             continue
         doc, host = calcs[q.complex_key][0], calcs[q.host_key][0]
-        if doc.state != "successful" or host.state != "successful" or doc.n_steps > SHORT_RELAXATION:
+        if (doc.state != "successful" or host.state != "successful" or doc.task == "static"
+                or doc.n_steps > SHORT_RELAXATION):
             continue
         if q.host_key not in layered:
             structure = Structure.from_dict(host.structure)
