@@ -46,6 +46,10 @@ class Candidate(BaseModel):
     calc_key: str | None = Field(None, description="the screening relaxation")
 
 
+#: how ``GroupDecision.starts`` names a start from the built geometry
+COLD = "built geometry"
+
+
 class GroupDecision(BaseModel):
     """Which sites of one group go to DFT, and why."""
 
@@ -67,6 +71,10 @@ class GroupDecision(BaseModel):
                                                    description="(site, eV above the lowest DFT single point)")
     relaxed: dict[str, str] = Field(default_factory=dict, description="verify single_point: site → why DFT "
                                                                       "relaxes it")
+
+    def warm(self, site: str) -> bool:
+        """Whether DFT starts ``site`` from an MLIP minimum (not from the built geometry)."""
+        return site in self.starts and not self.starts[site].startswith(COLD)
 
     def summary(self) -> str:
         """One line: whether the group went to DFT and why, what DFT computed, and the bests."""
@@ -266,7 +274,7 @@ def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[s
                     options.append((c.binding if c.binding is not None else float("inf"), order, model,
                                     screens[model][c.calc_key][0]))
             if choice == "cold" or not options:
-                d.starts[site] = "built geometry" + ("" if choice == "cold" else " (no valid MLIP minimum)")
+                d.starts[site] = COLD + ("" if choice == "cold" else " (no valid MLIP minimum)")
                 continue
             best = min(options, key=lambda o: o[:2])
             out[(group, best[3].label)] = best[3]
@@ -283,8 +291,7 @@ def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[s
 
 def single_point_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]]:
     """The sites DFT single-points: the candidates with an MLIP minimum to start from."""
-    return {g: {s for s in d.selected if "minimum" in d.starts.get(s, "")} if d.dft else set()
-            for g, d in decisions.items()}
+    return {g: {s for s in d.selected if d.warm(s)} if d.dft else set() for g, d in decisions.items()}
 
 
 def record_single_points(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[str, tuple[CalcDoc, str]],
@@ -307,7 +314,7 @@ def record_single_points(decisions: dict[Group, GroupDecision], plan: Plan, calc
         for position, (site, above) in enumerate(d.single_points[:relax_top]):
             d.relaxed[site] = f"DFT single point rank {position + 1} ({above:+.3f} eV)"
         for site in d.selected:
-            if "minimum" not in d.starts.get(site, ""):
+            if not d.warm(site):
                 d.relaxed[site] = "no valid MLIP minimum to single-point: relaxed from the built geometry"
 
 

@@ -165,9 +165,9 @@ class Stages:
         in the campaign document."""
         decided = self.decisions()
         decisions = decided[0]
-        if self.spec.funnel.verify != "relax":
+        if self.spec.funnel.verify == "single_point_only":  # otherwise _dft records them (single_point)
             self._record_single_points(decided)
-        if self.spec.funnel.verify != "single_point_only":
+        else:
             dft = self.relaxations(self.spec.engine, self._dft(decided))
             keys = [q.complex_key for q in energy_quantities(dft)]
             record_dft(decisions, dft, stored_calcs(self.stores, keys), self.spec.funnel.anomalies)

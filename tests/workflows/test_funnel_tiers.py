@@ -219,3 +219,13 @@ def test_rank_gives_each_candidate_its_energy_per_alkali_atom(memory_stores):
     best = {g[0].split("-")[0]: c[0].binding for g, c in ranking.items()}
     assert best == pytest.approx({m: e[0] for m, e in MANY.items()})  # E_c − E_host − μ = (e − 1) − 0 + 1
     assert {g[0].split("-")[0] for g, d in decide({"CHGNet": ranking}, spec.funnel).items() if d.dft} == {"Ti"}
+
+
+def test_a_site_without_a_valid_mlip_minimum_is_relaxed_not_single_pointed():
+    from anodescreen.workflows.funnel import GroupDecision, single_point_sites
+
+    d = GroupDecision(host="h", region="top", element="Li", rankings={}, best={}, disagree=False,
+                      selected={"a": ["x"], "b": ["y"]},
+                      starts={"a": "built geometry (no valid MLIP minimum)", "b": "CHGNet minimum (k)"})
+    assert single_point_sites({("h", "top", "Li"): d}) == {("h", "top", "Li"): {"b"}}
+    assert not d.warm("a") and d.warm("b") and not d.warm("c")
