@@ -11,10 +11,12 @@ DFT-best site). The DFT geometries are checked with the same rules. Every decisi
 with its reason, with a ``disagree`` flag when the potentials' best sites differ.
 
 DFT starts from an MLIP minimum of each site (``warm_start``), never from the built geometry
-when a valid minimum exists. ``verify`` says what DFT does with the candidates: relax them; or
-single points on their MLIP minima (candidates from the wider ``single_point_*`` criteria),
-then relax only the best ``relax_top``; or only the single points (AdsorbML's ML+SP). Host-level
-selection (``hosts``) sends only some host × alkali groups to DFT at all.
+when a valid minimum exists. Sites whose starts are one minimum (the same potential relaxed them
+into one geometry and energy: on a vacancy most placements fall into it) are verified once, from
+the lowest-energy copy; ``merged`` records the others. ``verify`` says what DFT does with the
+candidates: relax them; or single points on their MLIP minima (candidates from the wider
+``single_point_*`` criteria), then relax only the best ``relax_top``; or only the single points
+(AdsorbML's ML+SP). Host-level selection (``hosts``) sends only some host × alkali groups to DFT.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
+from anodescreen.analysis.minima import same_minima
 from anodescreen.core.plan import Plan, Quantity
 from anodescreen.db.schema import CalcDoc
 from anodescreen.engines.mlip import MLIPEngine
@@ -71,6 +74,8 @@ class GroupDecision(BaseModel):
                                                    description="(site, eV above the lowest DFT single point)")
     relaxed: dict[str, str] = Field(default_factory=dict, description="verify single_point: site → why DFT "
                                                                       "relaxes it")
+    merged: dict[str, str] = Field(default_factory=dict, description="site → the candidate whose MLIP minimum it "
+                                                                     "shares: DFT computes that one only")
 
     def warm(self, site: str) -> bool:
         """Whether DFT starts ``site`` from an MLIP minimum (not from the built geometry)."""
@@ -83,6 +88,8 @@ class GroupDecision(BaseModel):
         total = len(next(iter(self.rankings.values()), []))
         best = ", ".join(f"{m}: {s}" for m, s in self.best.items())
         parts = [f"{len(self.selected)}/{total} sites to DFT"]
+        if self.merged:
+            parts.append(f"{len(self.merged)} sharing another's MLIP minimum")
         if self.single_points:
             parts.append(f"{len(self.single_points)} single points, {len(self.relaxed)} relaxed")
         why = f" because {'; '.join(self.dft_reasons)}" if self.dft_reasons else ""
@@ -250,13 +257,14 @@ def _rule_text(rule: HostSelection) -> str:
 
 
 def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[str, tuple[CalcDoc, str]]],
-                plans: dict[str, Plan], choice: str) -> dict[tuple[Group, str], CalcDoc]:
+                plans: dict[str, Plan], choice: str, merge: bool = True) -> dict[tuple[Group, str], CalcDoc]:
     """The screening relaxation each DFT calculation starts from: (group, structure label) → stored doc,
     for the candidates of the groups that go to DFT and their hosts; ``decision.starts`` says which.
 
     ``choice``: ``lowest`` (the valid minimum with the most favourable energy over the potentials),
     a potential's name (its valid minimum), or ``cold`` (none). A site without a valid minimum starts
     from the built geometry; the host starts from the potential of the group's most favourable start.
+    With ``merge``, sites whose starts are one minimum go into ``decision.merged``.
     """
     out: dict[tuple[Group, str], CalcDoc] = {}
     hosts = {model: {group_of(q): q.host_key for q in energy_quantities(plan)} for model, plan in plans.items()}
@@ -279,7 +287,9 @@ def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[s
             best = min(options, key=lambda o: o[:2])
             out[(group, best[3].label)] = best[3]
             d.starts[site] = f"{best[2]} minimum ({best[3].calc_key})"
-            chosen.append(best)
+            chosen.append((*best, site))
+        if merge:
+            merge_minima(d, chosen)
         if chosen:
             model = min(chosen, key=lambda o: o[:2])[2]
             host = screens[model].get(hosts[model].get(group), (None, None))[0]
@@ -289,9 +299,26 @@ def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[s
     return out
 
 
+def merge_minima(d: GroupDecision, chosen: list[tuple[float, int, str, CalcDoc, str]]) -> None:
+    """Record in ``d.merged`` the sites whose start (one potential's minimum: ``chosen`` holds binding,
+    order, potential, doc, site) is the same minimum as another site's: same potential, energies
+    within 2 meV and matching geometries. The lowest-energy copy of each minimum is kept."""
+    by_model: dict[str, list[tuple[CalcDoc, str]]] = defaultdict(list)
+    for *_, model, doc, site in chosen:
+        by_model[model].append((doc, site))
+    for starts in by_model.values():
+        structures = [Structure.from_dict(doc.structure) for doc, _ in starts]
+        for same in same_minima(structures, [doc.energy for doc, _ in starts]):
+            keep = min(same, key=lambda i: (starts[i][0].energy, starts[i][1]))
+            for i in same:
+                if i != keep:
+                    d.merged[starts[i][1]] = starts[keep][1]
+
+
 def single_point_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]]:
-    """The sites DFT single-points: the candidates with an MLIP minimum to start from."""
-    return {g: {s for s in d.selected if d.warm(s)} if d.dft else set() for g, d in decisions.items()}
+    """The sites DFT single-points: the candidates with an MLIP minimum to start from, one per minimum."""
+    return {g: {s for s in d.selected if d.warm(s) and s not in d.merged} if d.dft else set()
+            for g, d in decisions.items()}
 
 
 def record_single_points(decisions: dict[Group, GroupDecision], plan: Plan, calcs: dict[str, tuple[CalcDoc, str]],
@@ -323,8 +350,9 @@ def _votes(c: Candidate, rules: AnomalyRules) -> bool:
 
 
 def allowed_sites(decisions: dict[Group, GroupDecision], verify: str = "relax") -> dict[Group, set[str]]:
-    """The sites DFT relaxes, per group (none for a group the host-level selection keeps at MLIP)."""
-    return {g: set(d.relaxed if verify == "single_point" else d.selected) if d.dft else set()
+    """The sites DFT relaxes, per group (none for a group the host-level selection keeps at MLIP), one
+    per shared MLIP minimum."""
+    return {g: set(d.relaxed if verify == "single_point" else set(d.selected) - set(d.merged)) if d.dft else set()
             for g, d in decisions.items()}
 
 

@@ -114,7 +114,7 @@ class BindingFunnelMaker(BindingEnergyMaker):
             screens[model] = {k: (calc_doc(d), "") for k, d in docs.items()}
             rankings[model] = rank(plans[model], screens[model], self.funnel.anomalies)
         decisions = decide(rankings, self.funnel)
-        starts = warm_starts(decisions, screens, plans, self.funnel.warm_start)
+        starts = warm_starts(decisions, screens, plans, self.funnel.warm_start, self.funnel.merge_minima)
         dft = self.plan(host, element, selection=Selection(allowed_sites(decisions), starts))
         flow = plan_flow(dft, f"{self.name} DFT", [d.model_dump(mode="json") for d in decisions.values()],
                          self.funnel.anomalies.model_dump())

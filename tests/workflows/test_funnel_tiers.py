@@ -229,3 +229,49 @@ def test_a_site_without_a_valid_mlip_minimum_is_relaxed_not_single_pointed():
                       starts={"a": "built geometry (no valid MLIP minimum)", "b": "CHGNet minimum (k)"})
     assert single_point_sites({("h", "top", "Li"): d}) == {("h", "top", "Li"): {"b"}}
     assert not d.warm("a") and d.warm("b") and not d.warm("c")
+
+
+def _merged_screens(spec: CampaignSpec, stores, gap: float) -> tuple[str, str, str]:
+    """Store screening 'relaxations' of G(2x2) in which bridge falls into hollow's geometry, ``gap`` eV above
+    it; top stays put 0.3 eV up; host 0, bulk Li −1 eV/atom. Returns the (top, bridge, hollow) labels."""
+    for model in spec.funnel.screen:
+        plan = plan_campaign(spec, screen_engine(spec.funnel, model))
+        sites = {q.site.split("#")[0]: q for q in energy_quantities(plan)}
+        hollow = plan.calcs[sites["hollow"].complex_key].structure
+        energies = {"top": -2.7, "bridge": -3.0 + gap, "hollow": -3.0}
+        docs = []
+        for key, request in plan.calcs.items():
+            site = next((s for s, q in sites.items() if q.complex_key == key), None)
+            final = hollow if site == "bridge" else request.structure
+            energy = energies[site] if site else (-1.0 * len(final) if request.reference else 0.0)
+            docs.append({"uuid": f"{model}-{key}", "index": 1, "output": CalcDoc(
+                calc_key=key, label=request.label, task=request.task, state="successful", energy=energy,
+                n_sites=len(final), formula=final.formula, converged=True, structure=final.as_dict(),
+                input_structure=request.structure.as_dict(), level_of_theory=plan.engine.level_of_theory(),
+                lot_key=plan.engine.level_of_theory().key).model_dump(mode="json")})
+        stores.jobstore.docs_store.update(docs, key="uuid")
+    return tuple(sites[s].site for s in ("top", "bridge", "hollow"))
+
+
+@pytest.mark.parametrize("verify", ["relax", "single_point"])
+def test_sites_relaxed_into_one_mlip_minimum_are_verified_once(memory_stores, verify):
+    spec = funnel_spec("merge", top_k=3, margin=1.0, verify=verify, single_point_top_k=3, single_point_margin=1.0)
+    top, bridge, hollow = _merged_screens(spec, memory_stores, gap=0.001)
+    stages = Stages(spec, memory_stores)
+    (decision,) = stages.decisions()[0].values()
+    assert set(decision.selected) == {top, bridge, hollow} and decision.merged == {bridge: hollow}
+    first = stages.plan(stages.names.index(SINGLE_POINTS if verify == "single_point" else "DFT mlip"))
+    assert sorted(q.site for q in energy_quantities(first)) == sorted([top, hollow])
+    assert "1 sharing another's MLIP minimum" in decision.summary()
+
+
+def test_minima_10_meV_apart_or_merging_off_are_verified_separately(memory_stores):
+    spec = funnel_spec("apart", top_k=3, margin=1.0)
+    _merged_screens(spec, memory_stores, gap=0.010)
+    (decision,) = Stages(spec, memory_stores).decisions()[0].values()
+    assert decision.merged == {}
+    off = funnel_spec("off", top_k=3, margin=1.0, merge_minima=False)
+    stages = Stages(off, memory_stores)
+    _merged_screens(off, memory_stores, gap=0.0)
+    assert next(iter(stages.decisions()[0].values())).merged == {}
+    assert len(energy_quantities(stages.plan(stages.names.index("DFT mlip")))) == 3
