@@ -1,4 +1,4 @@
-"""Geometry of an adsorbed atom: its height above the surface layer it sits on."""
+"""Geometry of slabs and adsorbates: vacuum, atomic layers and their spacings and forces, adsorption heights."""
 
 from __future__ import annotations
 
@@ -70,3 +70,31 @@ def slab_heights(structure: Structure) -> np.ndarray:
     cut = ordered[(int(np.argmax(gaps)) + 1) % len(ordered)]
     height = structure.lattice.volume / np.linalg.norm(np.cross(*structure.lattice.matrix[:2]))
     return ((frac - cut) % 1.0) * height
+
+
+def vacuum_axes(structure: Structure, min_gap: float = 6.0) -> list[bool]:
+    """For each lattice vector, whether the atoms leave an empty slab ≥ ``min_gap`` Å thick along it."""
+    frac = structure.frac_coords % 1.0
+    m = structure.lattice.matrix
+    gaps = []
+    for axis in range(3):
+        c = np.sort(frac[:, axis])
+        largest = np.diff(np.append(c, c[0] + 1.0)).max()
+        plane_spacing = structure.lattice.volume / np.linalg.norm(np.cross(m[(axis + 1) % 3], m[(axis + 2) % 3]))
+        gaps.append(bool(largest * plane_spacing >= min_gap))
+    return gaps
+
+
+def is_layered(structure: Structure, gap: float = LAYER_GAP) -> bool:
+    """A slab (vacuum along c) of two or more atomic layers of two or more atoms each: a bilayer, a
+    heterostructure, a metal film or slab, whose spacings a per-atom force criterion leaves unconverged."""
+    return bool(vacuum_axes(structure)[2]) and sum(len(layer) > 1 for layer in layers(structure, gap)) > 1
+
+
+def layer_mean_force(structure: Structure, forces, gap: float = LAYER_GAP) -> float:
+    """The largest net normal force on an atomic layer divided by its atom count (eV/Å): the per-atom
+    force that sets the layer's spacing to its neighbours (0 for a structure without vacuum along c)."""
+    if not vacuum_axes(structure)[2]:
+        return 0.0
+    net = layer_normal_forces(structure, forces, gap)
+    return max(abs(f) / len(layer) for f, layer in zip(net, layers(structure, gap), strict=True))

@@ -59,7 +59,7 @@ class CalcRequest(BaseModel):
         """A reference state (bulk metal, atom, elemental ground state) is one per level of theory:
         its key leaves out the relaxation settings, so every campaign at that theory reuses it."""
         lot = engine.level_of_theory()
-        settings = {} if self.reference else engine.relax_settings
+        settings = {} if self.reference else engine.settings_for(self.structure, self.task)
         payload = [structure_fingerprint(self.structure), self.task, lot.key, settings]
         if self.final is not None or self.settings:
             payload += [structure_fingerprint(self.final) if self.final else None, self.settings]

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 
-from anodescreen.analysis.geometry import interlayer_distances
+from anodescreen.analysis.geometry import interlayer_distances, vacuum_axes
 from anodescreen.core.plan import Quantity
 from anodescreen.core.property import Calcs, RowKind
 from anodescreen.db.schema import CalcDoc, ReferenceState, ResultRow, now
-from anodescreen.engines.base import vacuum_axes
 from anodescreen.structures.sites import site_of
 from anodescreen.theory import LevelOfTheory
 

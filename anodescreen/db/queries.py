@@ -28,6 +28,7 @@ COLUMNS = {
     "engine": "level_of_theory.engine",
     "is_dft": "is_dft",
     "single_point": "single_point",
+    "interlayer": "details.interlayer_distances",
     "row_id": "row_id",
 }
 

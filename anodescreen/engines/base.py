@@ -10,9 +10,13 @@ from ase.calculators.calculator import Calculator, all_changes
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Structure
 
-from anodescreen.analysis.geometry import slab_heights
+from anodescreen.analysis.geometry import slab_heights, vacuum_axes
 from anodescreen.structures.data import has_moments
 from anodescreen.theory import LevelOfTheory
+
+#: the form of a level of theory's total energies: raw GGA (a DFT code; SevenNet-0), or Materials
+#: Project GGA with the MP2020 anion corrections (CHGNet, trained on them)
+EnergyForm = Literal["GGA", "MP2020"]
 
 #: relax: positions only (2D hosts with vacuum); relax-cell: positions and cell (bulk);
 #: static: single point.
@@ -70,19 +74,6 @@ class EngineError(RuntimeError):
         self.attempts = attempts or []
 
 
-def vacuum_axes(structure: Structure, min_gap: float = 6.0) -> list[bool]:
-    """For each lattice vector, whether the atoms leave an empty slab ≥ ``min_gap`` Å thick along it."""
-    frac = structure.frac_coords % 1.0
-    m = structure.lattice.matrix
-    gaps = []
-    for axis in range(3):
-        c = np.sort(frac[:, axis])
-        largest = np.diff(np.append(c, c[0] + 1.0)).max()
-        plane_spacing = structure.lattice.volume / np.linalg.norm(np.cross(m[(axis + 1) % 3], m[(axis + 2) % 3]))
-        gaps.append(bool(largest * plane_spacing >= min_gap))
-    return gaps
-
-
 def is_polar_slab(structure: Structure, tol: float = 0.1) -> bool:
     """Whether a structure with vacuum along c lacks a mirror plane parallel to the surface.
 
@@ -130,6 +121,11 @@ class Engine(Protocol):
     @property
     def relax_settings(self) -> dict: ...
 
+    def settings_for(self, structure: Structure, task: str) -> dict: ...
+
+    @property
+    def energy_form(self) -> EnergyForm: ...
+
     def calculator(self, workdir: Path) -> Calculator: ...
 
     def with_cores(self, cores: int) -> Engine: ...
@@ -143,6 +139,15 @@ class EngineModel(BaseModel):
 
     has_density: ClassVar[bool] = False
     native_neb: ClassVar[bool] = False
+
+    def settings_for(self, structure: Structure, task: str) -> dict:
+        """The relaxation settings that decide ``task`` on ``structure`` (what its calc key holds)."""
+        return self.relax_settings
+
+    @property
+    def energy_form(self) -> EnergyForm:
+        """What its formation energies compare with: a DFT code's are raw GGA."""
+        return "GGA"
 
     def calculator(self, workdir: Path) -> Calculator:
         """An ASE calculator: every call is a static run of this engine in ``workdir``."""

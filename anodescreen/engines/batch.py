@@ -3,8 +3,10 @@
 The optimiser is ASE's BFGS (the MLIP engine's default), step for step: initial Hessian
 ``alpha`` · I, the BFGS update, a step along the eigenvectors of the Hessian scaled so that no
 atom moves more than ``maxstep``, and convergence when the largest atomic force is below
-``fmax``. Each structure keeps its own Hessian, so a relaxation gives the same minimum whether it
-runs alone or in a batch; only the force evaluations are shared.
+``fmax`` and, with ``layer_fmax``, every atomic layer's net normal force per atom is below it (a
+layered slab: a sheet's spacing is set by a force shared over its atoms). Each structure keeps
+its own Hessian, so a relaxation gives the same minimum whether it runs alone or in a batch; only
+the force evaluations are shared.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 from pymatgen.core import Structure
+
+from anodescreen.analysis.geometry import is_layered, layer_mean_force
 
 #: structures → (energy in eV, forces in eV/Å) of each
 Evaluate = Callable[[list[Structure]], list[tuple[float, np.ndarray]]]
@@ -59,10 +63,12 @@ class _BFGS:
 
 
 def relax_together(structures: list[Structure], evaluate: Evaluate, fmax: float, max_steps: int,
-                   maxstep: float = MAXSTEP, alpha: float = ALPHA) -> list[dict]:
-    """Relax every structure (positions only) to ``fmax``; per structure its final structure, energy,
-    forces, per-step energies, force evaluations and whether it converged within ``max_steps`` steps."""
+                   layer_fmax: float | None = None, maxstep: float = MAXSTEP, alpha: float = ALPHA) -> list[dict]:
+    """Relax every structure (positions only) to ``fmax`` (and ``layer_fmax`` on the layered ones); per
+    structure its final structure, energy, forces, per-step energies, force evaluations and whether it
+    converged within ``max_steps`` steps."""
     states = [_BFGS(s, maxstep, alpha) for s in structures]
+    layered = [layer_fmax is not None and is_layered(s) for s in structures]
     results: list[dict | None] = [None] * len(states)
     active = list(range(len(states)))
     evaluations = 0
@@ -75,7 +81,7 @@ def relax_together(structures: list[Structure], evaluate: Evaluate, fmax: float,
             state = states[i]
             state.energies.append(float(energy))
             largest = float(np.linalg.norm(forces, axis=1).max()) if len(forces) else 0.0
-            converged = largest < fmax
+            converged = largest < fmax and not (layered[i] and layer_mean_force(structure, forces) >= layer_fmax)
             if converged or evaluations > max_steps:
                 results[i] = {"structure": structure, "energy": float(energy), "forces": forces,
                               "energies": state.energies, "n_steps": evaluations, "max_force": largest,

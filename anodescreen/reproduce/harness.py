@@ -31,7 +31,7 @@ class Outcome:
     computed: float | None
     deviation: float | None
     tolerance: float | None
-    passed: bool | None  # None: not computed
+    passed: bool | None  # None: not computed, or not compared (another energy form)
     unit: str
     note: str = ""
     row_id: str | None = None
@@ -110,13 +110,17 @@ def _compute(target: Target, stores: Stores, lot_key: str) -> tuple[float | None
     return None, None, f"not run: {c.reason}"
 
 
-def evaluate(target: Target, stores: Stores, engine_class: str, lot_key: str) -> Outcome:
-    """Compare one target with what the store holds at ``lot_key``."""
+def evaluate(target: Target, stores: Stores, engine_class: str, lot_key: str, energy_form: str = "GGA") -> Outcome:
+    """Compare one target with what the store holds at ``lot_key`` (``energy_form``: its energies' form;
+    a target of another form is shown, not compared)."""
     value, row_id, note = _compute(target, stores, lot_key)
     tolerance = target.tolerance_for(engine_class)
     expected = f"{target.value:g}" if target.expect == "value" else target.expect
     outcome = Outcome(target.name, target.category, expected, target.value, value, None, tolerance, None,
                       target.unit, note, row_id)
+    if value is not None and target.energy_form not in (None, energy_form):
+        outcome.note = f"not compared: these energies are {energy_form}, the target {target.energy_form}"
+        return outcome
     if value is None:
         return outcome
     if target.expect == "value":
@@ -136,7 +140,7 @@ def reproduce(stores: Stores, engine: Engine, only: list[str] | None = None, **r
         run_campaign(spec, stores, **run_kwargs)
     engine_class = "mlip" if engine.name == "mlip" else "dft"
     lot = engine.level_of_theory()
-    outcomes = [evaluate(t, stores, engine_class, lot.key) for t in targets]
+    outcomes = [evaluate(t, stores, engine_class, lot.key, engine.energy_form) for t in targets]
     _record(stores, targets, outcomes, engine.name, lot.key)
     return outcomes
 

@@ -3,8 +3,10 @@
 Formation-energy targets are generated for every compound the structure library builds
 (:data:`~anodescreen.structures.compounds.COMPOUNDS`) whose elements have a built-in
 ground state: ``formation-exp-<formula>`` (experimental enthalpy, per atom) and, where
-Materials Project's raw GGA energies of the compound and its elements are bundled,
-``formation-mp-<formula>``.
+Materials Project's GGA energies of the compound and its elements are bundled,
+``formation-mp-<formula>`` (raw GGA: what DFT engines and SevenNet-0 reproduce) and
+``formation-mp2020-<formula>`` (with MP2020's anion corrections: what CHGNet was trained on).
+A target with an ``energy_form`` is compared only at a level of theory of that form.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pymatgen.core import Composition
+from pymatgen.entries.computed_entries import ComputedEntry
 
+from anodescreen.engines.base import EnergyForm
 from anodescreen.errors import AnodescreenError
 from anodescreen.properties import KINDS
 
@@ -78,6 +82,8 @@ class Target(BaseModel):
     compute: Compute
     campaign: str | None = None
     compounds: list[str] = []  # formation targets: the compound the campaign must build
+    energy_form: EnergyForm | None = Field(None, description="MP formation targets: compared only at a level "
+                                                             "of theory whose energies have this form")
 
     def tolerance_for(self, engine_class: str) -> float | None:
         return self.tolerance.get("exact", self.tolerance.get(engine_class))
@@ -107,22 +113,29 @@ def _mp_entries() -> dict[str, dict]:
         return json.load(handle)
 
 
-def mp_energy_per_atom(key: str) -> float | None:
-    """Raw MP GGA energy per atom (eV) of a bundled entry, or None (absent or GGA+U)."""
-    entry = _mp_entries().get(key)
-    if entry is None or entry["parameters"].get("run_type") != "GGA":
+def _mp_entry(key: str, corrected: bool) -> ComputedEntry | None:
+    """A bundled MP entry (raw GGA only; ``corrected``: with MP2020's corrections), or None."""
+    raw = _mp_entries().get(key)
+    if raw is None or raw["parameters"].get("run_type") != "GGA":
         return None
-    return entry["energy"] / sum(entry["composition"].values())
+    entry = ComputedEntry.from_dict(raw)
+    if corrected:
+        from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
+
+        entry.energy_adjustments = MaterialsProject2020Compatibility(check_potcar=False).get_adjustments(entry)
+    return entry
 
 
-def mp_formation_energy(formula: str) -> float | None:
-    """ΔH_f (eV/atom) of ``formula`` from MP raw GGA energies of it and its elements, or None."""
+def mp_formation_energy(formula: str, corrected: bool = False) -> float | None:
+    """ΔH_f (eV/atom) of ``formula`` from MP's GGA energies of it and its elements (``corrected``: with the
+    MP2020 anion corrections, Wang et al., Sci. Rep. 11, 15496 (2021)), or None."""
     comp = Composition(formula)
-    compound = mp_energy_per_atom(comp.reduced_formula)
-    elements = {str(el): mp_energy_per_atom(_MP_ELEMENT_KEY.get(str(el), str(el))) for el in comp}
+    compound = _mp_entry(comp.reduced_formula, corrected)
+    elements = {str(el): _mp_entry(_MP_ELEMENT_KEY.get(str(el), str(el)), corrected) for el in comp}
     if compound is None or None in elements.values():
         return None
-    return compound - sum(n * elements[el] for el, n in comp.get_el_amt_dict().items()) / comp.num_atoms
+    mu = {el: e.energy_per_atom for el, e in elements.items()}
+    return compound.energy_per_atom - sum(n * mu[el] for el, n in comp.get_el_amt_dict().items()) / comp.num_atoms
 
 
 def _registry() -> dict:
@@ -161,13 +174,16 @@ def load_targets() -> list[Target]:
                    "reference": "elements"}
         common = {"unit": KINDS["formation_energy"].unit, "definition": KINDS["formation_energy"].definition,
                   "campaign": "formation", "compounds": [formula], "compute": compute}
-        for category, value, source, citation in (
-                ("formation-exp", exp.get(formula), "experiment, 298 K", "kubaschewski"),
-                ("formation-mp", mp_formation_energy(formula), "PBE (VASP, PAW), MP raw GGA", "mp")):
+        for category, value, source, citation, form in (
+                ("formation-exp", exp.get(formula), "experiment, 298 K", "kubaschewski", None),
+                ("formation-mp", mp_formation_energy(formula), "PBE (VASP, PAW), MP raw GGA", "mp", "GGA"),
+                ("formation-mp2020", mp_formation_energy(formula, corrected=True),
+                 "PBE (VASP, PAW), MP GGA with MP2020 anion corrections", "mp2020", "MP2020")):
             if value is None:
                 continue
             targets.append(Target(
                 name=f"{category}-{formula}", category=category, value=round(value, 4), source_theory=source,
                 citation=citations[citation], tolerance=categories[category]["tolerance"],
-                why=categories[category]["why"], reference_states="elemental ground states", **common))
+                why=categories[category]["why"], reference_states="elemental ground states", energy_form=form,
+                **common))
     return targets

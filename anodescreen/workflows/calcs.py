@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 from jobflow import Maker, job
 
-from anodescreen.analysis.geometry import layer_normal_forces
+from anodescreen.analysis.geometry import layer_mean_force, layer_normal_forces, vacuum_axes
 from anodescreen.core.plan import CalcRequest
 from anodescreen.db.schema import CalcDoc
 from anodescreen.engines import Engine, EngineError, MLIPEngine
-from anodescreen.engines.base import vacuum_axes
 from anodescreen.properties import TASKS
 
 
@@ -33,7 +32,7 @@ def _common(request: CalcRequest, engine: Engine) -> dict:
         "started_from": request.started_from,
         "level_of_theory": lot,
         "lot_key": lot.key,
-        "relax_settings": engine.relax_settings,
+        "relax_settings": engine.settings_for(request.structure, request.task),
     }
 
 
@@ -94,7 +93,11 @@ def _result_doc(request: CalcRequest, result, common: dict, elapsed: float) -> C
     if not np.isfinite(result.energy):
         return CalcDoc(state="failed", reason=f"non-finite energy {result.energy}", **fields, **common)
     if not result.converged:
-        reason = f"not converged after {result.n_steps} steps (max force {result.max_force:.3f} eV/Å)"
+        reason = f"not converged after {result.n_steps} steps (max force {result.max_force:.3f} eV/Å"
+        if "layer_fmax" in common["relax_settings"] and result.forces is not None:
+            reason += (f"; {layer_mean_force(result.structure, result.forces):.4f} eV/Å per atom on a layer, "
+                       f"layer_fmax {common['relax_settings']['layer_fmax']:g}")
+        reason += ")"
         return CalcDoc(state="failed", reason=reason, **fields, **common)
     return CalcDoc(state="successful", **fields, **common)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pymatgen.core import Structure
 
-from anodescreen.analysis.geometry import layers
+from anodescreen.analysis.geometry import is_layered
 from anodescreen.analysis.minima import ENERGY_TOL, same_minima
 from anodescreen.core.plan import Quantity
 from anodescreen.core.property import Calcs
@@ -20,7 +20,6 @@ from anodescreen.db.calcs import stored_calcs
 from anodescreen.db.schema import ResultRow
 from anodescreen.db.stores import Stores
 from anodescreen.db.writes import upsert_rows
-from anodescreen.engines.base import vacuum_axes
 from anodescreen.errors import AnodescreenError
 from anodescreen.properties import KINDS
 
@@ -70,9 +69,7 @@ def _short_relaxations(quantities: list[Quantity], calcs: Calcs) -> list[str]:
                 or doc.n_steps > SHORT_RELAXATION):
             continue
         if q.host_key not in layered:
-            structure = Structure.from_dict(host.structure)
-            layered[q.host_key] = bool(vacuum_axes(structure)[2]) and sum(
-                len(layer) > 1 for layer in layers(structure)) > 1
+            layered[q.host_key] = is_layered(Structure.from_dict(host.structure))
         if layered[q.host_key]:
             lines.add(f"{q.complex_label}: relaxation stopped after {doc.n_steps} steps on a layered host; its "
                       f"interlayer spacing may still be the built one")

@@ -11,7 +11,8 @@ from ase.units import Hartree
 from conftest import CHEAP
 from pymatgen.core import Lattice, Structure
 
-from anodescreen.engines.base import EngineError, kpoint_mesh, vacuum_axes
+from anodescreen.analysis.geometry import vacuum_axes
+from anodescreen.engines.base import EngineError, kpoint_mesh
 from anodescreen.engines.cp2k import Cp2kEngine, Cp2kSettings, basis_and_potential, parse_text
 from anodescreen.structures import add_adsorbate, adsorption_sites, bulk_metal, graphene, isolated_atom
 from anodescreen.core.plan import CalcRequest

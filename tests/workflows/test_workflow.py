@@ -86,6 +86,9 @@ def test_failed_calculation_is_recorded_and_campaign_carries_on(memory_stores):
     assert reasons["G(2x2)/Li@top"].startswith("not converged after 1 steps")
     stored = [d["output"] for d in memory_stores.jobstore.query({"output.state": "failed"})]
     assert len(stored) == len(report.failed) and all(d["reason"] for d in stored)
+    # a relaxation capped by max_steps is stored as such, never as converged
+    relaxations = [d for d in stored if d["task"] == "relax"]
+    assert relaxations and all(d["stopped_on"] == "max_steps" and not d["converged"] for d in relaxations)
     harvested = report.harvest
     assert harvested.failed >= 1 and memory_stores.results.count() == 2 * (6 - harvested.failed)
     # re-running does not retry failures unless asked
