@@ -11,9 +11,9 @@ DFT-best site). The DFT geometries are checked with the same rules. Every decisi
 with its reason, with a ``disagree`` flag when the potentials' best sites differ.
 
 DFT starts from an MLIP minimum of each site (``warm_start``), never from the built geometry
-when a valid minimum exists. Sites whose starts are one minimum (the same potential relaxed them
-into one geometry and energy: on a vacancy most placements fall into it) are verified once, from
-the lowest-energy copy; ``merged`` records the others. ``verify`` says what DFT does with the
+when a valid minimum exists. Sites whose starts are one minimum (matching geometries, and from one
+potential equal energies: on a vacancy most placements fall into it) are verified once, from the
+most favourable copy; ``merged`` records the others. ``verify`` says what DFT does with the
 candidates: relax them; or single points on their MLIP minima (candidates from the wider
 ``single_point_*`` criteria), then relax only the best ``relax_top``; or only the single points
 (AdsorbML's ML+SP). Host-level selection (``hosts``) sends only some host × alkali groups to DFT.
@@ -300,19 +300,20 @@ def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[s
 
 
 def merge_minima(d: GroupDecision, chosen: list[tuple[float, int, str, CalcDoc, str]]) -> None:
-    """Record in ``d.merged`` the sites whose start (one potential's minimum: ``chosen`` holds binding,
-    order, potential, doc, site) is the same minimum as another site's: same potential, energies
-    within 2 meV and matching geometries. The lowest-energy copy of each minimum is kept."""
-    by_model: dict[str, list[tuple[CalcDoc, str]]] = defaultdict(list)
-    for *_, model, doc, site in chosen:
-        by_model[model].append((doc, site))
-    for starts in by_model.values():
-        structures = [Structure.from_dict(doc.structure) for doc, _ in starts]
-        for same in same_minima(structures, [doc.energy for doc, _ in starts]):
-            keep = min(same, key=lambda i: (starts[i][0].energy, starts[i][1]))
-            for i in same:
-                if i != keep:
-                    d.merged[starts[i][1]] = starts[keep][1]
+    """Record in ``d.merged`` the sites whose start (an MLIP minimum: ``chosen`` holds binding, potential
+    order, potential, doc, site) is the same minimum as another site's: geometries that match (any two
+    potentials) and, from one potential, energies within 2 meV. The most favourable start is kept."""
+    ordered = sorted(chosen, key=lambda c: (c[0], c[1], c[4]))
+    structures = [Structure.from_dict(c[3].structure) for c in ordered]
+    kept: list[int] = []
+    for i, (*_, model, doc, site) in enumerate(ordered):
+        for k in kept:
+            energies = [doc.energy, ordered[k][3].energy if ordered[k][2] == model else doc.energy]
+            if same_minima([structures[i], structures[k]], energies) == [[0, 1]]:
+                d.merged[site] = ordered[k][4]
+                break
+        else:
+            kept.append(i)
 
 
 def single_point_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]]:

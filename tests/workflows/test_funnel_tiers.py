@@ -231,10 +231,11 @@ def test_a_site_without_a_valid_mlip_minimum_is_relaxed_not_single_pointed():
     assert not d.warm("a") and d.warm("b") and not d.warm("c")
 
 
-def _merged_screens(spec: CampaignSpec, stores, gap: float) -> tuple[str, str, str]:
+def _merged_screens(spec: CampaignSpec, stores, gap: float, chgnet_bridge_fails: bool = False) -> tuple[str, str, str]:
     """Store screening 'relaxations' of G(2x2) in which bridge falls into hollow's geometry, ``gap`` eV above
-    it; top stays put 0.3 eV up; host 0, bulk Li −1 eV/atom. Returns the (top, bridge, hollow) labels."""
-    for model in spec.funnel.screen:
+    it; top stays put 0.3 eV up; host 0, bulk Li −1 eV/atom; SevenNet's complexes 0.5 eV above CHGNet's.
+    Returns the (top, bridge, hollow) labels."""
+    for number, model in enumerate(spec.funnel.screen):
         plan = plan_campaign(spec, screen_engine(spec.funnel, model))
         sites = {q.site.split("#")[0]: q for q in energy_quantities(plan)}
         hollow = plan.calcs[sites["hollow"].complex_key].structure
@@ -243,9 +244,11 @@ def _merged_screens(spec: CampaignSpec, stores, gap: float) -> tuple[str, str, s
         for key, request in plan.calcs.items():
             site = next((s for s, q in sites.items() if q.complex_key == key), None)
             final = hollow if site == "bridge" else request.structure
-            energy = energies[site] if site else (-1.0 * len(final) if request.reference else 0.0)
+            energy = energies[site] + 0.5 * number if site else (-1.0 * len(final) if request.reference else 0.0)
+            failed = chgnet_bridge_fails and model == "CHGNet" and site == "bridge"
             docs.append({"uuid": f"{model}-{key}", "index": 1, "output": CalcDoc(
-                calc_key=key, label=request.label, task=request.task, state="successful", energy=energy,
+                calc_key=key, label=request.label, task=request.task, energy=energy,
+                state="failed" if failed else "successful", reason="not converged" if failed else None,
                 n_sites=len(final), formula=final.formula, converged=True, structure=final.as_dict(),
                 input_structure=request.structure.as_dict(), level_of_theory=plan.engine.level_of_theory(),
                 lot_key=plan.engine.level_of_theory().key).model_dump(mode="json")})
@@ -263,6 +266,14 @@ def test_sites_relaxed_into_one_mlip_minimum_are_verified_once(memory_stores, ve
     first = stages.plan(stages.names.index(SINGLE_POINTS if verify == "single_point" else "DFT mlip"))
     assert sorted(q.site for q in energy_quantities(first)) == sorted([top, hollow])
     assert "1 sharing another's MLIP minimum" in decision.summary()
+
+
+def test_a_start_from_another_potential_with_the_same_geometry_is_merged_too(memory_stores):
+    spec = funnel_spec("cross", top_k=3, margin=1.0)
+    top, bridge, hollow = _merged_screens(spec, memory_stores, gap=0.0, chgnet_bridge_fails=True)
+    (decision,) = Stages(spec, memory_stores).decisions()[0].values()
+    assert decision.starts[bridge].startswith("SevenNet") and decision.starts[hollow].startswith("CHGNet")
+    assert decision.merged == {bridge: hollow}
 
 
 def test_minima_10_meV_apart_or_merging_off_are_verified_separately(memory_stores):
