@@ -11,9 +11,9 @@ DFT-best site). The DFT geometries are checked with the same rules. Every decisi
 with its reason, with a ``disagree`` flag when the potentials' best sites differ.
 
 DFT starts from an MLIP minimum of each site (``warm_start``), never from the built geometry
-when a valid minimum exists. Sites whose starts are one minimum (matching geometries, and from one
-potential equal energies: on a vacancy most placements fall into it) are verified once, from the
-most favourable copy; ``merged`` records the others. ``verify`` says what DFT does with the
+when a valid minimum exists. Sites that every potential relaxed into one minimum (matching
+geometries, equal energies: on a vacancy most placements fall into it) are verified once, from the
+most favourable start; ``merged`` records the others. ``verify`` says what DFT does with the
 candidates: relax them; or single points on their MLIP minima (candidates from the wider
 ``single_point_*`` criteria), then relax only the best ``relax_top``; or only the single points
 (AdsorbML's ML+SP). Host-level selection (``hosts``) sends only some host × alkali groups to DFT.
@@ -257,41 +257,47 @@ def _rule_text(rule: HostSelection) -> str:
 
 
 def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[str, tuple[CalcDoc, str]]],
-                plans: dict[str, Plan], choice: str, merge: bool = True) -> dict[tuple[Group, str], CalcDoc]:
+                plans: dict[str, Plan], choice: str, merge: bool = True,
+                each_potential: bool = False) -> dict[tuple[Group, str], CalcDoc]:
     """The screening relaxation each DFT calculation starts from: (group, structure label) → stored doc,
     for the candidates of the groups that go to DFT and their hosts; ``decision.starts`` says which.
 
     ``choice``: ``lowest`` (the valid minimum with the most favourable energy over the potentials),
     a potential's name (its valid minimum), or ``cold`` (none). A site without a valid minimum starts
     from the built geometry; the host starts from the potential of the group's most favourable start.
-    With ``merge``, sites whose starts are one minimum go into ``decision.merged``.
+    With ``merge``, sites that are one minimum (:func:`merge_minima`) go into ``decision.merged``, except
+    (``each_potential``, the single-point tiers) one member per potential, started from that potential's
+    minimum: a DFT single point is cheap and tells which potential's geometry DFT prefers.
     """
     out: dict[tuple[Group, str], CalcDoc] = {}
     hosts = {model: {group_of(q): q.host_key for q in energy_quantities(plan)} for model, plan in plans.items()}
     for group, d in decisions.items():
         if not d.dft:
             continue
-        chosen: list[tuple[float, int, str, CalcDoc]] = []
+        minima = _valid_minima(d, screens)
+        chosen: dict[str, tuple[float, int, str]] = {}  # site → (binding, potential order, potential)
         for site in d.selected:
-            options = []
-            for order, (model, candidates) in enumerate(d.rankings.items()):
-                c = next((c for c in candidates if c.site == site), None)
-                if c is None or c.energy is None or c.anomalies or c.calc_key not in screens[model]:
-                    continue
-                if choice in ("lowest", model):
-                    options.append((c.binding if c.binding is not None else float("inf"), order, model,
-                                    screens[model][c.calc_key][0]))
+            options = [(b, order, model) for model, (b, order, _) in minima.get(site, {}).items()
+                       if choice in ("lowest", model)]
             if choice == "cold" or not options:
                 d.starts[site] = COLD + ("" if choice == "cold" else " (no valid MLIP minimum)")
-                continue
-            best = min(options, key=lambda o: o[:2])
-            out[(group, best[3].label)] = best[3]
-            d.starts[site] = f"{best[2]} minimum ({best[3].calc_key})"
-            chosen.append((*best, site))
-        if merge:
-            merge_minima(d, chosen)
+            else:
+                chosen[site] = min(options)
+        if merge and chosen:
+            for members in merge_minima(d, chosen, minima):
+                if each_potential and choice == "lowest":
+                    for model in dict.fromkeys(m for s in members for m in minima[s]):
+                        spare = [s for s in members if s in d.merged and model in minima[s]]
+                        if spare and chosen[members[0]][2] != model:
+                            del d.merged[spare[0]]
+                            chosen[spare[0]] = minima[spare[0]][model][:2] + (model,)
+        for site, (_, _, model) in chosen.items():
+            doc = minima[site][model][2]
+            if site not in d.merged:
+                out[(group, doc.label)] = doc
+            d.starts[site] = f"{model} minimum ({doc.calc_key})"
         if chosen:
-            model = min(chosen, key=lambda o: o[:2])[2]
+            model = min(chosen.values())[2]
             host = screens[model].get(hosts[model].get(group), (None, None))[0]
             if host is not None and host.state == "successful":
                 out[(group, host.label)] = host
@@ -299,21 +305,42 @@ def warm_starts(decisions: dict[Group, GroupDecision], screens: dict[str, dict[s
     return out
 
 
-def merge_minima(d: GroupDecision, chosen: list[tuple[float, int, str, CalcDoc, str]]) -> None:
-    """Record in ``d.merged`` the sites whose start (an MLIP minimum: ``chosen`` holds binding, potential
-    order, potential, doc, site) is the same minimum as another site's: geometries that match (any two
-    potentials) and, from one potential, energies within 2 meV. The most favourable start is kept."""
-    ordered = sorted(chosen, key=lambda c: (c[0], c[1], c[4]))
-    structures = [Structure.from_dict(c[3].structure) for c in ordered]
-    kept: list[int] = []
-    for i, (*_, model, doc, site) in enumerate(ordered):
-        for k in kept:
-            energies = [doc.energy, ordered[k][3].energy if ordered[k][2] == model else doc.energy]
-            if same_minima([structures[i], structures[k]], energies) == [[0, 1]]:
-                d.merged[site] = ordered[k][4]
-                break
+def _valid_minima(d: GroupDecision, screens: dict[str, dict[str, tuple[CalcDoc, str]]]
+                  ) -> dict[str, dict[str, tuple[float, int, CalcDoc]]]:
+    """site → potential → (binding, potential order, screening doc) of every valid MLIP minimum."""
+    out: dict[str, dict[str, tuple[float, int, CalcDoc]]] = defaultdict(dict)
+    for order, (model, candidates) in enumerate(d.rankings.items()):
+        for c in candidates:
+            if c.energy is not None and not c.anomalies and c.calc_key in screens[model]:
+                binding = c.binding if c.binding is not None else float("inf")
+                out[c.site][model] = (binding, order, screens[model][c.calc_key][0])
+    return out
+
+
+def merge_minima(d: GroupDecision, chosen: dict[str, tuple[float, int, str]],
+                 minima: dict[str, dict[str, tuple[float, int, CalcDoc]]]) -> list[list[str]]:
+    """Record in ``d.merged`` the sites that are one minimum with a site kept before them (``chosen``:
+    each warm-started site's start as binding, potential order, potential; the most favourable is kept
+    first): every potential with valid minima of both relaxed them into one (matching geometry, energies
+    within 2 meV), and at least one did, so one wrong potential cannot merge two sites the other tells
+    apart. Returns each minimum's sites, the kept one first."""
+    structures = {(s, m): Structure.from_dict(v[2].structure) for s, per in minima.items() for m, v in per.items()}
+
+    def one_minimum(a: str, b: str) -> bool:
+        both = [m for m in minima[a] if m in minima[b]]
+        return bool(both) and all(same_minima([structures[(a, m)], structures[(b, m)]],
+                                              [minima[a][m][2].energy, minima[b][m][2].energy]) == [[0, 1]]
+                                  for m in both)
+
+    classes: list[list[str]] = []
+    for site in sorted(chosen, key=lambda s: (chosen[s], s)):
+        home = next((c for c in classes if one_minimum(site, c[0])), None)
+        if home is None:
+            classes.append([site])
         else:
-            kept.append(i)
+            home.append(site)
+            d.merged[site] = home[0]
+    return classes
 
 
 def single_point_sites(decisions: dict[Group, GroupDecision]) -> dict[Group, set[str]]:

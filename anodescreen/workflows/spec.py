@@ -89,8 +89,8 @@ class FunnelSpec(_Strict):
         "lowest", description="DFT starts each site from: lowest, the MLIP minimum with the most favourable "
                               "energy over the potentials whose minimum is valid; a potential's name, its "
                               "minimum; cold, the built geometry. A site without a valid minimum starts cold")
-    merge_minima: bool = Field(True, description="candidates whose warm starts are one MLIP minimum (matching "
-                                                 "geometry; 2 meV from one potential) are verified once")
+    merge_minima: bool = Field(True, description="candidates that every potential relaxed into one minimum "
+                                                 "(matching geometry, 2 meV) are verified once")
     hosts: HostSelection | None = Field(None, description="send only some hosts to DFT (the others keep their "
                                                           "MLIP rows)")
     fmax: float = Field(0.05, gt=0, description="MLIP force convergence (eV/Å)")

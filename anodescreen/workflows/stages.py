@@ -140,7 +140,8 @@ class Stages:
                                                                for k in q.input_keys()}))
             rankings[model] = rank(plan, screens[model], funnel.anomalies)
         decisions = decide(rankings, funnel)
-        return decisions, warm_starts(decisions, screens, plans, funnel.warm_start, funnel.merge_minima)
+        return decisions, warm_starts(decisions, screens, plans, funnel.warm_start, funnel.merge_minima,
+                                      each_potential=funnel.verify != "relax")
 
     def _single_points(self, decided: tuple[dict, dict]) -> tuple[Selection, dict]:
         decisions, starts = decided

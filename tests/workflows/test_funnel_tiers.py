@@ -231,10 +231,11 @@ def test_a_site_without_a_valid_mlip_minimum_is_relaxed_not_single_pointed():
     assert not d.warm("a") and d.warm("b") and not d.warm("c")
 
 
-def _merged_screens(spec: CampaignSpec, stores, gap: float, chgnet_bridge_fails: bool = False) -> tuple[str, str, str]:
+def _merged_screens(spec: CampaignSpec, stores, gap: float, chgnet_bridge_fails: bool = False,
+                    sevennet_splits: bool = False) -> tuple[str, str, str]:
     """Store screening 'relaxations' of G(2x2) in which bridge falls into hollow's geometry, ``gap`` eV above
-    it; top stays put 0.3 eV up; host 0, bulk Li −1 eV/atom; SevenNet's complexes 0.5 eV above CHGNet's.
-    Returns the (top, bridge, hollow) labels."""
+    it (``sevennet_splits``: SevenNet keeps bridge where it was); top stays put 0.3 eV up; host 0, bulk Li
+    −1 eV/atom; SevenNet's complexes 0.5 eV above CHGNet's. Returns the (top, bridge, hollow) labels."""
     for number, model in enumerate(spec.funnel.screen):
         plan = plan_campaign(spec, screen_engine(spec.funnel, model))
         sites = {q.site.split("#")[0]: q for q in energy_quantities(plan)}
@@ -243,7 +244,8 @@ def _merged_screens(spec: CampaignSpec, stores, gap: float, chgnet_bridge_fails:
         docs = []
         for key, request in plan.calcs.items():
             site = next((s for s, q in sites.items() if q.complex_key == key), None)
-            final = hollow if site == "bridge" else request.structure
+            merged = site == "bridge" and not (sevennet_splits and model == "SevenNet")
+            final = hollow if merged else request.structure
             energy = energies[site] + 0.5 * number if site else (-1.0 * len(final) if request.reference else 0.0)
             failed = chgnet_bridge_fails and model == "CHGNet" and site == "bridge"
             docs.append({"uuid": f"{model}-{key}", "index": 1, "output": CalcDoc(
@@ -262,18 +264,31 @@ def test_sites_relaxed_into_one_mlip_minimum_are_verified_once(memory_stores, ve
     top, bridge, hollow = _merged_screens(spec, memory_stores, gap=0.001)
     stages = Stages(spec, memory_stores)
     (decision,) = stages.decisions()[0].values()
-    assert set(decision.selected) == {top, bridge, hollow} and decision.merged == {bridge: hollow}
+    assert set(decision.selected) == {top, bridge, hollow}
     first = stages.plan(stages.names.index(SINGLE_POINTS if verify == "single_point" else "DFT mlip"))
-    assert sorted(q.site for q in energy_quantities(first)) == sorted([top, hollow])
-    assert "1 sharing another's MLIP minimum" in decision.summary()
+    if verify == "relax":  # one relaxation of the shared minimum, from the lowest start (CHGNet's)
+        assert decision.merged == {bridge: hollow} and "1 sharing another's MLIP minimum" in decision.summary()
+        assert sorted(q.site for q in energy_quantities(first)) == sorted([top, hollow])
+    else:  # a single point on each potential's copy of it: bridge carries SevenNet's
+        assert decision.merged == {} and decision.starts[bridge].startswith("SevenNet")
+        assert decision.starts[hollow].startswith("CHGNet") and decision.starts[top].startswith("CHGNet")
+        assert sorted(q.site for q in energy_quantities(first)) == sorted([top, bridge, hollow])
 
 
-def test_a_start_from_another_potential_with_the_same_geometry_is_merged_too(memory_stores):
+def test_sites_one_potential_merges_and_the_other_cannot_judge_are_merged(memory_stores):
     spec = funnel_spec("cross", top_k=3, margin=1.0)
-    top, bridge, hollow = _merged_screens(spec, memory_stores, gap=0.0, chgnet_bridge_fails=True)
+    _, bridge, hollow = _merged_screens(spec, memory_stores, gap=0.0, chgnet_bridge_fails=True)
     (decision,) = Stages(spec, memory_stores).decisions()[0].values()
+    # CHGNet's bridge failed: SevenNet, which relaxed bridge into hollow, decides alone
     assert decision.starts[bridge].startswith("SevenNet") and decision.starts[hollow].startswith("CHGNet")
     assert decision.merged == {bridge: hollow}
+
+
+def test_sites_one_potential_tells_apart_are_not_merged(memory_stores):
+    spec = funnel_spec("split", top_k=3, margin=1.0)
+    _merged_screens(spec, memory_stores, gap=0.0, sevennet_splits=True)
+    (decision,) = Stages(spec, memory_stores).decisions()[0].values()
+    assert decision.merged == {}
 
 
 def test_minima_10_meV_apart_or_merging_off_are_verified_separately(memory_stores):
