@@ -28,13 +28,21 @@ if TYPE_CHECKING:
 KEY_DECIMALS = 6
 
 
+def _cartesian(structure: Structure) -> np.ndarray:
+    """Cartesian coordinates summed term by term, as IEEE arithmetic defines them: a BLAS matrix
+    product (``cart_coords``) may fuse multiply-adds, and the sign of a coordinate that is zero
+    then depends on the CPU (-0.0 rounds to -0.0 and hashes apart from 0.0)."""
+    frac, m = structure.frac_coords, structure.lattice.matrix
+    return frac[:, :1] * m[0] + frac[:, 1:2] * m[1] + frac[:, 2:] * m[2]
+
+
 def structure_fingerprint(structure: Structure) -> list:
-    """Canonical, rounded description of a structure for hashing."""
+    """Canonical, rounded description of a structure for hashing, the same on every machine."""
     magmoms = structure.site_properties.get("magmom", [0.0] * len(structure))
     return [
         np.round(structure.lattice.matrix, KEY_DECIMALS).tolist(),
         [s.species_string for s in structure],
-        np.round(structure.cart_coords, KEY_DECIMALS).tolist(),
+        np.round(_cartesian(structure), KEY_DECIMALS).tolist(),
         [round(float(m), 3) for m in magmoms],
     ]
 

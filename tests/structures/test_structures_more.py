@@ -72,6 +72,33 @@ def test_lattice_match_of_identical_lattices_is_unstrained():
         lattice_matches(PRIMITIVE, PRIMITIVE, 0.0)
 
 
+@pytest.mark.parametrize("order", ["reversed", "film rotated 60°", "mirror first"])
+def test_a_multilayer_does_not_depend_on_the_order_pymatgen_yields_matches_in(order, monkeypatch):
+    """A 2-layer hcp K film in bilayer graphene: the generator may yield the same coincidence cell with
+    the film vectors rotated by a film symmetry (its second plane then lands on C instead of B) or the
+    ±twist mirror images in either order; the built structure is the same (same calc key)."""
+    import dataclasses
+
+    import anodescreen.structures._matching as matching
+    from anodescreen.core.plan import structure_fingerprint
+
+    reference = structure_fingerprint(metal_multilayer_bilayer("K", "AA", 2))
+    rot = np.array([[0.5, -np.sqrt(3) / 2, 0], [np.sqrt(3) / 2, 0.5, 0], [0, 0, 1]])
+    plain = matching.ZSLGenerator
+
+    class Reordered(plain):
+        def __call__(self, *args, **kwargs):
+            found = list(super().__call__(*args, **kwargs))
+            if order == "film rotated 60°":
+                return [dataclasses.replace(m, film_sl_vectors=np.asarray(m.film_sl_vectors) @ rot.T) for m in found]
+            if order == "mirror first":
+                return sorted(found, key=lambda m: -np.linalg.det(np.asarray(m.substrate_sl_vectors)[:, :2]))
+            return found[::-1]
+
+    monkeypatch.setattr(matching, "ZSLGenerator", Reordered)
+    assert structure_fingerprint(metal_multilayer_bilayer("K", "AA", 2)) == reference
+
+
 @pytest.mark.parametrize("lattice", ["fcc", "hcp", "bcc"])
 def test_metal_planes_keep_the_bulk_atomic_volume(lattice):
     vectors, _, spacing = metal_planes("K", lattice)
