@@ -22,7 +22,7 @@ class LevelOfTheory(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    engine: Literal["mlip", "cp2k", "vasp"]
+    engine: Literal["mlip", "cp2k", "vasp", "gpaw"]
     code: str
     code_version: str | None = None
     method: str = Field(description="functional (PBE) or potential (CHGNet-0.3.0)")

@@ -20,20 +20,18 @@ single points at tighter settings on the brute-force minima of a group and compa
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
-import shutil
 import time
 from pathlib import Path
 
 from anodescreen.db.calcs import stored_calcs
-from anodescreen.db.stores import StoreConfig, open_stores
 from anodescreen.engines import Cp2kEngine
 from anodescreen.launchers.local import run_campaign
 from anodescreen.workflows.funnel import energy_quantities
 from anodescreen.workflows.plan import plan_campaign
 from anodescreen.workflows.spec import CampaignSpec
 from anodescreen.workflows.stages import Stages
+from _packed import packed_stores  # benchmarks/_packed.py, beside this script
 
 #: CP2K at screening-benchmark cost (2 cores): Γ only (k-spacing 1.0 on 3×3 cells), 250 Ry
 CP2K = {"name": "cp2k", "cutoff": 250, "rel_cutoff": 40, "kspacing": 1.0, "fmax": 0.1, "max_steps": 80}
@@ -157,14 +155,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/funnel"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    db, packed = args.out / "bench.db", args.out / "bench.db.gz"
-    if not db.exists() and packed.exists():
-        with gzip.open(packed, "rb") as src, db.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-    stores = open_stores(StoreConfig(type="embedded", path=str(db)))
     path = args.out / "results.json"
     done = {r["group"]: r for r in json.loads(path.read_text())} if path.exists() else {}
-    try:
+    with packed_stores(args.out) as stores:
         if args.check:
             check = check_order(args.check, stores)
             (args.out / "order_check.json").write_text(json.dumps(check, indent=1))
@@ -175,10 +168,6 @@ def main() -> None:
             (args.out / "summary.json").write_text(json.dumps(summary([done[g] for g in GROUPS if g in done]),
                                                               indent=1))
             print(json.dumps(summary([done[group]]), indent=1), flush=True)
-    finally:
-        stores.close()
-    with db.open("rb") as src, gzip.open(packed, "wb") as dst:
-        shutil.copyfileobj(src, dst)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import shutil
@@ -57,6 +58,14 @@ def cp2k():
         if os.environ.get("CI"):
             pytest.fail("cp2k.psmp is not installed (make system)")
         pytest.skip("cp2k.psmp is not installed (make system)")
+
+
+@pytest.fixture(scope="session")
+def gpaw():
+    if importlib.util.find_spec("_gpaw") is None:
+        if os.environ.get("CI"):
+            pytest.fail("GPAW is not built (make install-gpaw)")
+        pytest.skip("GPAW is not built (make install-gpaw)")
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def query(
     site: str | None = typer.Option(None),
     kind: str | None = typer.Option(None, help="binding_energy, intercalation_energy, formation_energy, ..."),
     reference: str | None = typer.Option(None, help="bulk, atom, elements or none"),
-    engine: str | None = typer.Option(None, help="mlip, cp2k or vasp"),
+    engine: str | None = typer.Option(None, help="mlip, cp2k, gpaw or vasp"),
     campaign: str | None = typer.Option(None),
     where: list[str] | None = Where,
     min_value: float | None = typer.Option(None, "--min", help="lowest value"),

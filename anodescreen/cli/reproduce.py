@@ -15,7 +15,7 @@ from anodescreen.cli.common import DbConfig, app, one_line_errors, open_store, o
 @app.command("reproduce")
 @one_line_errors
 def reproduce_(
-    engine: str = typer.Option("mlip", help="mlip, cp2k or vasp (their default settings)"),
+    engine: str = typer.Option("mlip", help="mlip, cp2k, gpaw or vasp (their default settings)"),
     option: list[str] | None = typer.Option(None, "--engine-option",
                                                help="KEY=VALUE engine setting, repeatable (e.g. cutoff=300)"),
     only: list[str] | None = typer.Option(None, help="target names or categories, repeatable; 'prefix*' works"),

@@ -15,6 +15,29 @@ from anodescreen.structures.sites import site_of
 from anodescreen.theory import LevelOfTheory
 
 
+class MetalMoment(BaseModel):
+    """The magnetic state a calculation of a single-metal structure ended in."""
+
+    metal_moment: float | None = Field(None, description="the metal's site-projected moment (μB)")
+    total_moment: float | None = Field(None, description="the cell's total moment (μB)")
+    states_tried: list[float] = Field(default_factory=list, description="initial metal moments computed (μB); "
+                                      "the lowest-energy state is this one")
+    notes: list[str] = Field(default_factory=list, description="states that converged to another moment")
+
+    @classmethod
+    def of(cls, doc: CalcDoc, metal: str | None) -> MetalMoment | None:
+        """From a stored calculation of a structure holding one ``metal`` atom; None if it ran unpolarised."""
+        if metal is None or doc.magnetic_moments is None:
+            return None
+        species = [s["species"][0]["element"] for s in doc.structure["sites"]]
+        if species.count(metal) != 1:
+            return None
+        return cls(metal_moment=round(doc.magnetic_moments[species.index(metal)], 3),
+                   total_moment=None if doc.total_magnetization is None else round(doc.total_magnetization, 3),
+                   states_tried=[t["initial"] for t in doc.spin_states],
+                   notes=[t["note"] for t in doc.spin_states if "note" in t])
+
+
 class EnergyDetails(BaseModel):
     """Details of an alkali-referenced energy row."""
 
@@ -22,6 +45,8 @@ class EnergyDetails(BaseModel):
                                        "relaxed complex is the same minimum (same energy, matching geometry)")
     interlayer_distances: list[float] = Field(default_factory=list, description="spacings between consecutive "
                                               "atomic layers of the relaxed complex, bottom to top (Å; slabs)")
+    magnetism: dict[str, MetalMoment] = Field(default_factory=dict, description="single-atom-metal hosts run "
+                                              "spin-polarised: the metal's state in the complex and the host")
 
 
 def adatom_index(doc: CalcDoc) -> int | None:
@@ -60,8 +85,10 @@ def alkali_rows(energy: Callable[[Quantity, float, float, float], float]
         relaxed = Structure.from_dict(complex_doc.structure)
         index = adatom_index(complex_doc)
         final_site = None if index is None else site_of(relaxed, index, q.region)  # where the adatom ended up
+        magnetism = {role: m for role, doc in (("complex", complex_doc), ("host", host_doc))
+                     if (m := MetalMoment.of(doc, q.host.metal)) is not None}
         details = EnergyDetails(interlayer_distances=interlayer_distances(relaxed) if vacuum_axes(relaxed)[2]
-                                else [])
+                                else [], magnetism=magnetism)
         rows = []
         for name, key in q.reference_keys.items():
             ref_doc = calcs[key][0]

@@ -94,6 +94,11 @@ class CalcDoc(BaseModel):
         None, description="relaxations: what ended it (the force criterion, or the step limit: not converged)")
     layer_forces: list[float] = Field(default_factory=list, description="relaxations of slabs: net force along "
                                       "the normal on each atomic layer, bottom to top (eV/Å)")
+    magnetic_moments: list[float] | None = Field(None, description="spin-polarised runs: final moment of each site "
+                                                                   "(μB)")
+    total_magnetization: float | None = Field(None, description="spin-polarised runs: total moment (μB)")
+    spin_states: list[dict] = Field(default_factory=list, description="magnetic runs: each initial moment of the "
+                                    "metal tried, its energy and final moment; the lowest is this result")
     structure: StructureDict | None = Field(None, description="final structure (pymatgen dict)")
     input_structure: StructureDict
     started_from: str | None = Field(None, description="calc_key of the screening relaxation whose minimum the "

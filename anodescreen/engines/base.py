@@ -28,6 +28,10 @@ def spin_polarized(spin: Literal["auto", "on", "off"]) -> bool | Literal["auto"]
     return "auto" if spin == "auto" else spin == "on"
 
 
+#: eV/Å per atom of a layer: ≈ 0.01 Å in a graphene gallery (0.055 eV/Å² per carbon, issue #21)
+LAYER_FMAX = 0.0005
+
+
 def runs_polarized(spin: Literal["auto", "on", "off"], structure: Structure) -> bool:
     """Whether ``structure`` runs spin-polarised: ``on``, or ``auto`` and it carries initial moments."""
     return spin == "on" or (spin == "auto" and has_moments(structure))
@@ -50,6 +54,11 @@ class EngineResult(BaseModel):
     valence: dict[str, float] = Field(default_factory=dict,
                                       description="element → Z_val of the pseudopotential the run used (with a density)")
     code_version: str | None = Field(None, description="version the output reports, when known only then")
+    magnetic_moments: list[float] | None = Field(None, description="spin-polarised runs: final moment of each "
+                                                                   "site (μB; the code's atomic projection)")
+    total_magnetization: float | None = Field(None, description="spin-polarised runs: total moment of the cell (μB)")
+    spin_states: list[dict] = Field(default_factory=list, description="each initial metal moment tried "
+                                                                      "(engines.spin); this is the lowest")
 
 
 class NebRun(BaseModel):

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from anodescreen.analysis.geometry import is_layered
-from anodescreen.engines.base import EnergyForm, EngineModel, EngineResult, LevelOfTheory, Task
+from anodescreen.engines.base import LAYER_FMAX, EnergyForm, EngineModel, EngineResult, LevelOfTheory, Task
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,9 +38,6 @@ POTENTIALS = {
 #: CHGNet 0.03 eV/atom from MP2020-corrected MP and 0.19 from raw GGA, SevenNet-0 0.02 from raw and 0.20
 #: from corrected (benchmarks/mlip_formation.py)
 TRAINED_ON = {"CHGNet": "MP2020", "SevenNet": "GGA"}
-
-#: eV/Å per atom of a layer: ≈ 0.01 Å in a graphene gallery (0.055 eV/Å² per carbon, issue #21)
-LAYER_FMAX = 0.0005
 
 
 class MLIPEngine(EngineModel):

@@ -1,6 +1,6 @@
 """Formation energy per atom of a compound from its elements' ground states:
 ΔH_f = [E(compound) − Σ_i n_i·μ_i] / N_atoms (eV/atom, negative = stable), every structure cell-relaxed
-at the same level of theory (metals in their bulk ground state, F2/O2/N2/Cl2/H2 as dimers in a box).
+at the same level of theory (metals in their bulk ground state, F2/O2/N2/Cl2/H2 as dimers and sulfur as an S8 ring in a box).
 
 Planned from the spec's ``compounds``; one row per compound, reference ``elements``.
 """
@@ -20,7 +20,7 @@ from anodescreen.db.report import ENERGIES
 from anodescreen.db.schema import AdsorbateInfo, HostInfo, ReferenceState, ResultRow
 from anodescreen.errors import AnodescreenError
 from anodescreen.structures.compounds import COMPOUNDS, compound
-from anodescreen.structures.references import elemental_reference
+from anodescreen.structures.references import elemental_reference, is_molecular
 from anodescreen.structures.sites import structure_label
 
 
@@ -31,8 +31,8 @@ def add_formation(plan: Plan, s: Structure) -> None:
     refs = {}
     for el in sorted({e.symbol for e in s.composition}):
         ref = elemental_reference(el)
-        molecule = ref.properties["label"].endswith("-dimer")  # a dimer in a box keeps its box
-        refs[el] = plan.add(ref.properties["label"], "relax" if molecule else "relax-cell", ref, reference=True)
+        task = "relax" if is_molecular(ref) else "relax-cell"  # a molecule keeps its box
+        refs[el] = plan.add(ref.properties["label"], task, ref, reference=True)
     cation = min(s.composition, key=lambda e: e.X)
     plan.quantities.append(Quantity(
         kind=KIND.name, host=HostInfo(family="compound", label=label),

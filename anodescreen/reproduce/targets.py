@@ -167,7 +167,7 @@ def load_targets() -> list[Target]:
             for el in Composition(formula):
                 elemental_reference(str(el))
         except AnodescreenError:
-            continue  # e.g. sulfur: no built-in ground state
+            continue  # e.g. manganese: no built-in ground state
         label = f"{formula}-{COMPOUNDS[formula][0]}"
         cation = min(Composition(formula), key=lambda e: e.X).symbol
         compute = {"how": "row", "kind": "formation_energy", "host": label, "adsorbate": cation,

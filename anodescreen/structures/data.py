@@ -30,6 +30,20 @@ SAC_MAGMOM = {
 DEFAULT_MAGMOM = 0.6
 
 
+def spin_ladder(structure) -> tuple[int, list[float]] | None:
+    """For a structure with one magnetic transition-metal atom (a single-atom catalyst, with or without
+    an alkali): its index and the initial moments to try, high to low spin in steps of 2 μB from its
+    initial (high-spin) moment down to 1 or 0 (Mn 5/3/1, Fe 4/2/0, Co 3/1, Ni 2/0); None otherwise."""
+    from pymatgen.core import Element
+
+    moments = structure.site_properties.get("magmom") or [0.0] * len(structure)
+    metals = [i for i, site in enumerate(structure) if Element(site.specie.symbol).is_transition_metal]
+    if len(metals) != 1 or moments[metals[0]] < 1.5:
+        return None
+    high = int(round(moments[metals[0]]))
+    return metals[0], [float(m) for m in range(high, -1, -2)]
+
+
 def has_moments(structure) -> bool:
     """Whether any site of ``structure`` carries a non-zero initial ``magmom``."""
     return any(abs(m) > 1e-6 for m in structure.site_properties.get("magmom") or [])

@@ -15,6 +15,7 @@ from anodescreen.analysis.geometry import layer_mean_force, layer_normal_forces,
 from anodescreen.core.plan import CalcRequest
 from anodescreen.db.schema import CalcDoc
 from anodescreen.engines import Engine, EngineError, MLIPEngine
+from anodescreen.engines.spin import lowest_spin_state
 from anodescreen.properties import TASKS
 
 
@@ -48,7 +49,9 @@ def run_engine(request: CalcRequest, engine: Engine, workdir: Path | None = None
             reason = fields.pop("failure", None)
             return CalcDoc(state="failed" if reason else "successful", reason=reason,
                            elapsed_s=time.perf_counter() - start, **fields, **common)
-        result = engine.run(request.structure, request.task, folder)
+        moments = engine.settings_for(request.structure, request.task).get("spin_states")
+        result = (lowest_spin_state(engine, request.structure, request.task, folder, moments) if moments
+                  else engine.run(request.structure, request.task, folder))
     except Exception as exc:  # the engine's failure is data: record it, carry on
         return _failed(common, exc, time.perf_counter() - start)
     return _result_doc(request, result, common, time.perf_counter() - start)
@@ -88,6 +91,9 @@ def _result_doc(request: CalcRequest, result, common: dict, elapsed: float) -> C
         "attempts": result.attempts,
         "files": result.files,
         "elapsed_s": elapsed,
+        "magnetic_moments": result.magnetic_moments,
+        "total_magnetization": result.total_magnetization,
+        "spin_states": result.spin_states,
         **_convergence(request, result),
     }
     if not np.isfinite(result.energy):

@@ -168,7 +168,7 @@ class _CampaignFields(_Strict):
     @model_validator(mode="after")
     def _funnel_needs_dft(self) -> CampaignSpec:
         if self.funnel is not None and self.engine.name == "mlip":
-            raise AnodescreenError("a funnel screens with MLIPs for a DFT engine: set engine.name to cp2k or vasp",
+            raise AnodescreenError("a funnel screens with MLIPs for a DFT engine: set engine.name to cp2k, gpaw or vasp",
                                    "funnel")
         if self.funnel is not None and self.funnel.verify == "single_point_only" and self.has_followups:
             raise AnodescreenError("funnel verify single_point_only relaxes nothing at DFT, so NEB, charges and "

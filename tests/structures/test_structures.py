@@ -214,7 +214,8 @@ def test_sac_on_bilayer_keeps_ab_registry_under_the_pocket():
 @pytest.mark.parametrize(
     ("symbol", "label", "nearest"),
     [("Zn", "Zn-hcp", 2.66), ("Cu", "Cu-fcc", 3.61 / math.sqrt(2)), ("Fe", "Fe-bcc", 2.87 * math.sqrt(3) / 2),
-     ("O", "O-dimer", 1.208), ("N", "N-dimer", 1.098), ("C", "C-graphite", 2.46 / math.sqrt(3))],
+     ("O", "O-dimer", 1.208), ("N", "N-dimer", 1.098), ("C", "C-graphite", 2.46 / math.sqrt(3)),
+     ("S", "S-S8", 2.055)],
 )
 def test_elemental_ground_states(symbol, label, nearest):
     from anodescreen.structures import elemental_reference, reference_structure
@@ -225,6 +226,26 @@ def test_elemental_ground_states(symbol, label, nearest):
     assert reference_structure(label).to(fmt="poscar") == s.to(fmt="poscar")
     if symbol == "O":
         assert sum(s.site_properties["magmom"]) == 2.0  # triplet O2
+
+
+def test_sulfur_is_the_s8_crown_with_its_measured_dihedral():
+    """S8: D4d crown, every atom bonded to two (2.055 Å, 108°); the torsion, not an input, comes out
+    at the measured 98-99°."""
+    from ase.geometry import get_dihedrals
+    from pymatgen.core import Molecule
+    from pymatgen.symmetry.analyzer import PointGroupAnalyzer
+
+    from anodescreen.structures import elemental_reference
+
+    ring = elemental_reference("S")
+    assert PointGroupAnalyzer(Molecule(ring.species, ring.cart_coords)).sch_symbol == "D4d"
+    bonded = (ring.distance_matrix > 0.1) & (ring.distance_matrix < 2.2)
+    assert (bonded.sum(axis=1) == 2).all()
+    xyz = ring.cart_coords
+    bonds = [xyz[[(k + i + 1) % 8 for k in range(8)]] - xyz[[(k + i) % 8 for k in range(8)]] for i in range(3)]
+    torsion = get_dihedrals(*bonds)
+    folded = np.minimum(torsion, 360 - torsion)
+    assert folded.min() == pytest.approx(folded.max()) and 98.0 < folded[0] < 99.5
 
 
 def test_unbuilt_ground_state_is_a_clear_error():
