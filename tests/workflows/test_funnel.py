@@ -180,4 +180,4 @@ def test_a_funnel_needs_a_dft_engine():
     with pytest.raises(Exception) as info:
         CampaignSpec.model_validate({"name": "f", "hosts": [{"family": "graphene"}], "funnel": {}})
     message = validation_message(info.value) if not isinstance(info.value, AnodescreenError) else str(info.value)
-    assert "cp2k or vasp" in message
+    assert "cp2k, gpaw or vasp" in message
